@@ -1,0 +1,28 @@
+# The README's commands. Each runs scripts/setup.sh first (installs what is missing, idempotent).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: build run test bench setup clean format
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the default sample corpus.
+run: build
+	@bash scripts/run_sample.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@bash bench/run_all.sh $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,183 @@
+#include "bpe_model.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <queue>
+
+#include "longctx/text/utf8.h"
+#include "longctx/util/error.h"
+
+namespace longctx::tokenizer {
+
+BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<MergeRule>& merges,
+                   BpeOptions options, const std::string& origin)
+    : token_bytes_(std::move(token_bytes)), options_(options) {
+  vocab_.reserve(token_bytes_.size());
+  for (uint32_t id = 0; id < token_bytes_.size(); ++id) {
+    if (token_bytes_[id].empty()) continue;
+    if (!vocab_.insert(token_bytes_[id], id))
+      throw Error(origin + ": model.vocab: two ids for one token (second id " + std::to_string(id) + ")");
+  }
+  merges_.reserve(merges.size());
+  for (uint32_t rank = 0; rank < merges.size(); ++rank) {
+    const MergeRule& m = merges[rank];
+    // HF keeps the first rank of a repeated merge; so do we.
+    merges_.insert(pair_key(m.left, m.right), Merge{rank, m.result});
+  }
+  merge_count_ = merges.size();
+  for (int b = 0; b < 256; ++b) {
+    char c = static_cast<char>(b);
+    byte_ids_[b] = (options_.byte_level || b < 128) ? vocab_.find(std::string_view(&c, 1)) : StringIdMap::kNone;
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    fallback_ids_[b] = options_.byte_fallback ? vocab_.find(name) : StringIdMap::kNone;
+  }
+}
+
+void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const {
+  symbols.clear();
+  const char* p = word.data();
+  const char* end = p + word.size();
+  bool pending_unk = false;  // the last symbol is an <unk> that fuse_unk may extend
+  while (p < end) {
+    int len = 1;
+    uint32_t id;
+    if (options_.byte_level) {
+      id = byte_ids_[static_cast<uint8_t>(*p)];
+    } else {
+      len = text::utf8_len(static_cast<uint8_t>(*p));
+      if (len > end - p) len = static_cast<int>(end - p);
+      id = len == 1 ? byte_ids_[static_cast<uint8_t>(*p)] : vocab_.find(std::string_view(p, len));
+    }
+    if (id != StringIdMap::kNone) {
+      symbols.push_back(id);
+      pending_unk = false;
+    } else {
+      bool all_bytes = options_.byte_fallback;
+      for (int k = 0; k < len && all_bytes; ++k)
+        all_bytes = fallback_ids_[static_cast<uint8_t>(p[k])] != StringIdMap::kNone;
+      if (all_bytes) {
+        for (int k = 0; k < len; ++k) symbols.push_back(fallback_ids_[static_cast<uint8_t>(p[k])]);
+        pending_unk = false;
+      } else if (options_.unk_id != StringIdMap::kNone) {
+        if (!(pending_unk && options_.fuse_unk)) symbols.push_back(options_.unk_id);
+        pending_unk = true;
+      }
+      // No <unk> configured: HF drops the character; so do we.
+    }
+    p += len;
+  }
+}
+
+void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, BpeScratch& s) const {
+  if (options_.ignore_merges) {
+    const uint32_t id = vocab_.find(word);
+    if (id != StringIdMap::kNone) {
+      out.push_back(id);
+      return;
+    }
+  }
+  initial_symbols(word, s.symbols);
+  if (s.symbols.size() <= kLinearMergeMax) {
+    merge_linear(s, out);
+  } else {
+    merge_heap(s.symbols, s, out);
+  }
+}
+
+// Linear scan: keep the rank of every adjacent pair; repeatedly merge the lowest (leftmost on ties)
+// and recompute only the two pairs that changed. O(n^2) but n is small and everything is in cache.
+void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
+  std::vector<uint32_t>& sym = s.symbols;
+  size_t n = sym.size();
+  if (n > 1) {
+    s.ranks.resize(n);
+    s.results.resize(n);
+    uint32_t* rank = s.ranks.data();
+    uint32_t* result = s.results.data();
+    auto pair_at = [&](size_t i) {
+      const Merge* m = find_merge(sym[i], sym[i + 1]);
+      rank[i] = m ? m->rank : kNoRank;
+      result[i] = m ? m->result : 0;
+    };
+    for (size_t i = 0; i + 1 < n; ++i) pair_at(i);
+    while (n > 1) {
+      size_t best = 0;
+      for (size_t i = 1; i + 1 < n; ++i)
+        if (rank[i] < rank[best]) best = i;
+      if (rank[best] == kNoRank) break;
+      sym[best] = result[best];
+      // Remove symbol best+1 and pair best+1 (pair best is recomputed below).
+      std::copy(sym.begin() + best + 2, sym.begin() + n, sym.begin() + best + 1);
+      if (best + 2 < n - 1) {
+        std::copy(rank + best + 2, rank + n - 1, rank + best + 1);
+        std::copy(result + best + 2, result + n - 1, result + best + 1);
+      }
+      --n;
+      if (best + 1 < n) pair_at(best);
+      if (best > 0) pair_at(best - 1);
+    }
+  }
+  out.insert(out.end(), sym.begin(), sym.begin() + n);
+}
+
+// Heap over pairs keyed (rank, position): the leftmost lowest-rank pair pops first. Entries go
+// stale when a neighbour merges; a popped entry is used only if its pair still yields the same
+// merge, as HF checks.
+void BpeModel::merge_heap(std::vector<uint32_t>& sym, BpeScratch& s, std::vector<uint32_t>& out) const {
+  const int32_t n = static_cast<int32_t>(sym.size());
+  s.prev.resize(n);
+  s.next.resize(n);
+  for (int32_t i = 0; i < n; ++i) {
+    s.prev[i] = i - 1;
+    s.next[i] = i + 1 < n ? i + 1 : -1;
+  }
+  auto& heap = s.heap;
+  heap.clear();
+  auto push = [&](int32_t i) {
+    const Merge* m = find_merge(sym[i], sym[s.next[i]]);
+    if (!m) return;
+    heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(i));
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) {
+    const Merge* m = find_merge(sym[i], sym[i + 1]);
+    if (m) heap.push_back((static_cast<uint64_t>(m->rank) << 32) | static_cast<uint32_t>(i));
+  }
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  constexpr uint32_t kDead = ~0u;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    const uint64_t top = heap.back();
+    heap.pop_back();
+    const auto i = static_cast<int32_t>(top & 0xffffffffu);
+    const auto rank = static_cast<uint32_t>(top >> 32);
+    if (sym[i] == kDead || s.next[i] < 0) continue;
+    const int32_t j = s.next[i];
+    const Merge* m = find_merge(sym[i], sym[j]);
+    if (!m || m->rank != rank) continue;  // stale
+    sym[i] = m->result;
+    sym[j] = kDead;
+    s.next[i] = s.next[j];
+    if (s.next[i] >= 0) s.prev[s.next[i]] = i;
+    if (s.prev[i] >= 0) push(s.prev[i]);
+    if (s.next[i] >= 0) push(i);
+  }
+  for (int32_t i = 0; i >= 0 && i < n; i = s.next[i]) out.push_back(sym[i]);
+}
+
+void BpeModel::encode_word_reference(std::string_view word, std::vector<uint32_t>& out) const {
+  if (options_.ignore_merges) {
+    const uint32_t id = vocab_.find(word);
+    if (id != StringIdMap::kNone) {
+      out.push_back(id);
+      return;
+    }
+  }
+  BpeScratch s;
+  initial_symbols(word, s.symbols);
+  if (s.symbols.empty()) return;
+  merge_heap(s.symbols, s, out);
+}
+
+}  // namespace longctx::tokenizer

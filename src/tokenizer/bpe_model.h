@@ -1,0 +1,86 @@
+// Byte-pair encoding of one pre-tokenized word, exactly as Hugging Face tokenizers' BPE model does
+// it (Sennrich et al. 2016; HF `models/bpe`): split the word into characters (or bytes, for
+// byte-level vocabularies), map unknown characters to byte-fallback tokens or <unk>, then apply
+// merges lowest rank first, leftmost first among equal ranks, until none applies.
+//
+// Words arrive in "model space": for SentencePiece-style vocabularies the normalized UTF-8 text
+// (spaces already "▁"); for byte-level vocabularies the raw bytes (the GPT-2 byte→character map is
+// undone once, on the vocabulary, at load).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hash.h"
+
+namespace longctx::tokenizer {
+
+struct BpeOptions {
+  bool byte_level = false;     // initial symbols are single bytes, not UTF-8 characters
+  bool byte_fallback = false;  // unknown characters become <0xXX> tokens
+  bool fuse_unk = false;       // consecutive unknowns become one <unk>
+  bool ignore_merges = false;  // a word that is itself a token is emitted without merging
+  uint32_t unk_id = StringIdMap::kNone;
+};
+
+struct MergeRule {
+  uint32_t left, right, result;  // token ids; rank = position in the list
+};
+
+// Reusable buffers; one per thread.
+struct BpeScratch {
+  std::vector<uint32_t> symbols;
+  std::vector<uint32_t> ranks;
+  std::vector<uint32_t> results;
+  std::vector<int32_t> prev, next;
+  std::vector<uint64_t> heap;
+};
+
+class BpeModel {
+ public:
+  static constexpr uint32_t kNoRank = ~0u;
+  // Words with more initial symbols than this use the heap; shorter ones a linear scan, which
+  // touches less memory (tiktoken switches at a similar size).
+  static constexpr size_t kLinearMergeMax = 48;
+
+  // token_bytes[id] is the token in model space ("" for ids the model does not own, such as added
+  // tokens outside its vocabulary). Throws Error naming `origin` on duplicate tokens or merges.
+  BpeModel(std::vector<std::string> token_bytes, const std::vector<MergeRule>& merges, BpeOptions options,
+           const std::string& origin);
+
+  // Appends the token ids of `word`.
+  void encode_word(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
+
+  // The same result by the plainest algorithm (a heap over every pair, as HF's Word::merge_all);
+  // the oracle that tests hold the fast paths to.
+  void encode_word_reference(std::string_view word, std::vector<uint32_t>& out) const;
+
+  uint32_t token_id(std::string_view bytes) const { return vocab_.find(bytes); }
+  const std::string& token_bytes(uint32_t id) const { return token_bytes_[id]; }
+  size_t size() const { return token_bytes_.size(); }
+  const BpeOptions& options() const { return options_; }
+
+  // Rank and result of merging (left, right), or nullptr.
+  struct Merge {
+    uint32_t rank, result;
+  };
+  const Merge* find_merge(uint32_t left, uint32_t right) const { return merges_.find(pair_key(left, right)); }
+  size_t merge_count() const { return merge_count_; }
+
+ private:
+  void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
+  void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
+  void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
+
+  std::vector<std::string> token_bytes_;
+  StringIdMap vocab_;
+  FlatMap64<Merge> merges_;
+  size_t merge_count_ = 0;
+  BpeOptions options_;
+  uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
+  uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone
+};
+
+}  // namespace longctx::tokenizer

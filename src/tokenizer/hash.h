@@ -1,0 +1,125 @@
+// Hashing and open-addressing tables for the tokenizer's hot paths: (left, right) token pair →
+// merge, and byte string → token id. std::unordered_map costs a heap node and a pointer chase per
+// entry; these keep entries in one flat array and probe linearly.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace longctx::tokenizer {
+
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  return x;
+}
+
+// Hash of a byte string, 8 bytes at a time.
+inline uint64_t hash_bytes(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ mix64(w)) * 0x9E3779B97F4A7C15ULL;
+  }
+  if (i < s.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = (h ^ mix64(w)) * 0x9E3779B97F4A7C15ULL;
+  }
+  return mix64(h);
+}
+
+inline uint64_t pair_key(uint32_t left, uint32_t right) {
+  return (static_cast<uint64_t>(left) << 32) | right;
+}
+
+// uint64 key → Value, insert-only, for a table built once at load and then only read.
+template <class Value>
+class FlatMap64 {
+ public:
+  static constexpr uint64_t kEmpty = ~0ULL;
+
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    keys_.assign(cap, kEmpty);
+    values_.assign(cap, Value{});
+    mask_ = cap - 1;
+  }
+  // Returns false (and keeps the first value) when key is already present.
+  bool insert(uint64_t key, const Value& v) {
+    size_t i = mix64(key) & mask_;
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == key) return false;
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    values_[i] = v;
+    return true;
+  }
+  const Value* find(uint64_t key) const {
+    size_t i = mix64(key) & mask_;
+    while (true) {
+      const uint64_t k = keys_[i];
+      if (k == key) return &values_[i];
+      if (k == kEmpty) return nullptr;
+      i = (i + 1) & mask_;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> keys_;
+  std::vector<Value> values_;
+  size_t mask_ = 0;
+};
+
+// Byte string → uint32 id, keys owned by the caller (they must outlive the map).
+class StringIdMap {
+ public:
+  static constexpr uint32_t kNone = ~0u;
+
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+  }
+  bool insert(std::string_view key, uint32_t id) {
+    const uint64_t h = hash_bytes(key);
+    size_t i = h & mask_;
+    while (slots_[i].id != kNone) {
+      if (slots_[i].hash == h && slots_[i].key == key) return false;
+      i = (i + 1) & mask_;
+    }
+    slots_[i] = Slot{h, key, id};
+    return true;
+  }
+  uint32_t find(std::string_view key) const { return find(key, hash_bytes(key)); }
+  uint32_t find(std::string_view key, uint64_t h) const {
+    size_t i = h & mask_;
+    while (true) {
+      const Slot& s = slots_[i];
+      if (s.id == kNone) return kNone;
+      if (s.hash == h && s.key == key) return s.id;
+      i = (i + 1) & mask_;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::string_view key;
+    uint32_t id = kNone;
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+}  // namespace longctx::tokenizer

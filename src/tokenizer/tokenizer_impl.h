@@ -1,0 +1,65 @@
+// What a loaded tokenizer.json compiles to: the pipeline stages we support, as plain data.
+// Built by tokenizer_json.cpp, run by encoder.cpp, decoded by tokenizer.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "added_tokens.h"
+#include "bpe_model.h"
+#include "decoder.h"
+#include "split_patterns.h"
+
+namespace longctx::tokenizer {
+
+struct NormalizerStep {
+  enum class Kind { kPrepend, kReplace };
+  Kind kind;
+  std::string text;     // Prepend: what is prepended; Replace: the pattern
+  std::string content;  // Replace: the replacement
+};
+
+struct MetaspaceSpec {
+  enum class Scheme { kAlways, kFirst, kNever };
+  std::string replacement = "\xE2\x96\x81";  // "▁"
+  Scheme scheme = Scheme::kAlways;
+  bool split = true;
+};
+
+struct TokenizerImpl {
+  std::string origin;  // file path, for messages
+  std::string hash;
+
+  std::vector<AddedToken> added;
+  std::unique_ptr<AddedTokenMatcher> matcher;
+
+  std::vector<NormalizerStep> normalizer;
+
+  // Pre-tokenizer: at most one of metaspace / byte_level is set.
+  std::optional<MetaspaceSpec> metaspace;
+  bool byte_level = false;               // a ByteLevel pre-tokenizer: the model's alphabet is bytes
+  bool byte_level_prefix_space = false;  // ByteLevel add_prefix_space
+  std::vector<SplitPattern> splits;      // applied in order to each segment
+
+  std::unique_ptr<BpeModel> model;
+  // SentencePiece-style: no merge joins a character other than "▁" to a following "▁", so a
+  // document can be cut before every "▁" that follows another character and the pieces encoded
+  // (and cached) independently with identical results. Checked on the merges at load.
+  bool cut_at_metaspace = false;
+
+  std::vector<uint32_t> prefix_ids, suffix_ids;  // post-processor
+
+  std::vector<DecoderStep> decoder;
+
+  // id → token string as tokenizer.json spells it; special flags.
+  std::vector<std::string> id_to_token;
+  std::vector<uint8_t> special;
+};
+
+// Parses and validates tokenizer.json text. Throws Error("ORIGIN: PART: problem").
+std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin);
+
+}  // namespace longctx::tokenizer

@@ -1,0 +1,379 @@
+// tokenizer.json → TokenizerImpl. Validates everything it reads; refuses, with one line naming the
+// file and the part, any component whose behaviour we do not reproduce exactly.
+#include <simdjson.h>
+
+#include <unordered_map>
+
+#include "byte_level.h"
+#include "longctx/util/error.h"
+#include "tokenizer_impl.h"
+
+namespace longctx::tokenizer {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+constexpr std::string_view kMetaspaceChar = "\xE2\x96\x81";  // ▁
+
+class Loader {
+ public:
+  explicit Loader(const std::string& origin) : origin_(origin) {}
+
+  [[noreturn]] void fail(const std::string& part, const std::string& what) const {
+    throw Error(origin_ + ": " + part + ": " + what);
+  }
+
+  object obj(element e, const std::string& part) const {
+    object o;
+    if (e.get(o)) fail(part, "expected an object");
+    return o;
+  }
+  array arr(element e, const std::string& part) const {
+    array a;
+    if (e.get(a)) fail(part, "expected an array");
+    return a;
+  }
+  std::string_view str(element e, const std::string& part) const {
+    std::string_view s;
+    if (e.get(s)) fail(part, "expected a string");
+    return s;
+  }
+  // Optional member: nullopt when absent or null.
+  static std::optional<element> member(object o, std::string_view key) {
+    element e;
+    if (o.at_key(key).get(e) || e.is_null()) return std::nullopt;
+    return e;
+  }
+  element need(object o, std::string_view key, const std::string& part) const {
+    auto e = member(o, key);
+    if (!e) fail(part, "missing \"" + std::string(key) + "\"");
+    return *e;
+  }
+  bool flag(object o, std::string_view key, bool dflt, const std::string& part) const {
+    auto e = member(o, key);
+    if (!e) return dflt;
+    bool b;
+    if (e->get(b)) fail(part + "." + std::string(key), "expected true or false");
+    return b;
+  }
+  uint64_t uint(element e, const std::string& part) const {
+    uint64_t v;
+    if (e.get(v)) {
+      int64_t s;
+      if (e.get(s) || s < 0) fail(part, "expected a non-negative integer");
+      v = static_cast<uint64_t>(s);
+    }
+    return v;
+  }
+  std::string type_of(object o, const std::string& part) const { return std::string(str(need(o, "type", part), part + ".type")); }
+
+  [[noreturn]] void unsupported(const std::string& part, const std::string& type, const char* supported) const {
+    fail(part, "type \"" + type + "\" is not supported (supported: " + supported + ")");
+  }
+
+  void added_tokens(object root, TokenizerImpl& t) const {
+    auto e = member(root, "added_tokens");
+    if (!e) return;
+    size_t i = 0;
+    for (element x : arr(*e, "added_tokens")) {
+      const std::string part = "added_tokens[" + std::to_string(i++) + "]";
+      object o = obj(x, part);
+      AddedToken a;
+      a.id = static_cast<uint32_t>(uint(need(o, "id", part), part + ".id"));
+      a.content = std::string(str(need(o, "content", part), part + ".content"));
+      a.special = flag(o, "special", false, part);
+      a.single_word = flag(o, "single_word", false, part);
+      a.lstrip = flag(o, "lstrip", false, part);
+      a.rstrip = flag(o, "rstrip", false, part);
+      a.normalized = flag(o, "normalized", !a.special, part);
+      t.added.push_back(std::move(a));
+    }
+  }
+
+  void normalizer(element e, TokenizerImpl& t, const std::string& part) const {
+    object o = obj(e, part);
+    const std::string type = type_of(o, part);
+    if (type == "Sequence") {
+      size_t i = 0;
+      for (element x : arr(need(o, "normalizers", part), part + ".normalizers"))
+        normalizer(x, t, part + ".normalizers[" + std::to_string(i++) + "]");
+    } else if (type == "Prepend") {
+      t.normalizer.push_back({NormalizerStep::Kind::kPrepend, std::string(str(need(o, "prepend", part), part + ".prepend")), ""});
+    } else if (type == "Replace") {
+      object pat = obj(need(o, "pattern", part), part + ".pattern");
+      auto s = member(pat, "String");
+      if (!s) fail(part + ".pattern", "only {\"String\": ...} patterns are supported");
+      t.normalizer.push_back({NormalizerStep::Kind::kReplace, std::string(str(*s, part + ".pattern.String")),
+                              std::string(str(need(o, "content", part), part + ".content"))});
+    } else {
+      unsupported(part, type, "Sequence, Prepend, Replace");
+    }
+  }
+
+  // Collects pre-tokenizer steps in order; validated by pre_tokenizer().
+  void pre_tokenizer_steps(element e, TokenizerImpl& t, const std::string& part, std::vector<std::string>& kinds) const {
+    object o = obj(e, part);
+    const std::string type = type_of(o, part);
+    if (type == "Sequence") {
+      size_t i = 0;
+      for (element x : arr(need(o, "pretokenizers", part), part + ".pretokenizers"))
+        pre_tokenizer_steps(x, t, part + ".pretokenizers[" + std::to_string(i++) + "]", kinds);
+    } else if (type == "Split") {
+      object pat = obj(need(o, "pattern", part), part + ".pattern");
+      auto re = member(pat, "Regex");
+      if (!re) fail(part + ".pattern", "only {\"Regex\": ...} patterns are supported");
+      const std::string_view regex = str(*re, part + ".pattern.Regex");
+      const auto known = recognise_split_pattern(regex);
+      if (!known)
+        fail(part + ".pattern.Regex", "no exact scanner for this regex (supported: the LLaMA-3/cl100k, Qwen2 and GPT-2 patterns)");
+      const std::string_view behavior = str(need(o, "behavior", part), part + ".behavior");
+      if (behavior != "Isolated") fail(part + ".behavior", "\"" + std::string(behavior) + "\" is not supported (supported: Isolated)");
+      if (flag(o, "invert", false, part)) fail(part + ".invert", "true is not supported");
+      if (t.byte_level) fail(part, "a Split after ByteLevel is not supported");
+      t.splits.push_back(*known);
+      kinds.push_back("Split");
+    } else if (type == "ByteLevel") {
+      if (t.byte_level) fail(part, "two ByteLevel pre-tokenizers");
+      t.byte_level = true;
+      t.byte_level_prefix_space = flag(o, "add_prefix_space", true, part);
+      if (t.byte_level_prefix_space && !t.splits.empty())
+        fail(part + ".add_prefix_space", "true after a Split is not supported");
+      if (flag(o, "use_regex", true, part)) t.splits.push_back(SplitPattern::kGpt2);
+      kinds.push_back("ByteLevel");
+    } else if (type == "Metaspace") {
+      MetaspaceSpec m;
+      if (auto r = member(o, "replacement")) m.replacement = std::string(str(*r, part + ".replacement"));
+      if (auto s = member(o, "prepend_scheme")) {
+        const std::string_view v = str(*s, part + ".prepend_scheme");
+        if (v == "always") m.scheme = MetaspaceSpec::Scheme::kAlways;
+        else if (v == "first") m.scheme = MetaspaceSpec::Scheme::kFirst;
+        else if (v == "never") m.scheme = MetaspaceSpec::Scheme::kNever;
+        else fail(part + ".prepend_scheme", "expected always, first or never, found \"" + std::string(v) + "\"");
+      } else {
+        m.scheme = flag(o, "add_prefix_space", true, part) ? MetaspaceSpec::Scheme::kAlways : MetaspaceSpec::Scheme::kNever;
+      }
+      m.split = flag(o, "split", true, part);
+      t.metaspace = m;
+      kinds.push_back("Metaspace");
+    } else {
+      unsupported(part, type, "Sequence, Split, ByteLevel, Metaspace");
+    }
+  }
+
+  void pre_tokenizer(element e, TokenizerImpl& t) const {
+    std::vector<std::string> kinds;
+    pre_tokenizer_steps(e, t, "pre_tokenizer", kinds);
+    if (t.metaspace && kinds.size() != 1)
+      fail("pre_tokenizer", "Metaspace combined with other pre-tokenizers is not supported");
+    if (!t.splits.empty() && !t.byte_level)
+      fail("pre_tokenizer", "a Split without ByteLevel is not supported");
+  }
+
+  void model(object root, TokenizerImpl& t, size_t& vocab_size,
+             std::unordered_map<std::string_view, uint32_t>& by_token) const {
+    const std::string part = "model";
+    object o = obj(need(root, "model", "tokenizer.json"), part);
+    if (auto ty = member(o, "type")) {
+      const std::string type(str(*ty, "model.type"));
+      if (type != "BPE") unsupported(part, type, "BPE");
+    }
+    if (auto d = member(o, "dropout")) {
+      double p;
+      if (d->get(p) || p != 0.0) fail("model.dropout", "BPE dropout is random; only null is supported");
+    }
+    for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+      if (auto x = member(o, k); x && !str(*x, std::string("model.") + k).empty())
+        fail(std::string("model.") + k, "is not supported (expected null)");
+    }
+    object vocab = obj(need(o, "vocab", part), "model.vocab");
+    std::vector<std::pair<std::string_view, uint32_t>> entries;
+    for (auto [key, value] : vocab) {
+      const uint64_t id = uint(value, "model.vocab[\"" + std::string(key) + "\"]");
+      if (id >= (1u << 31)) fail("model.vocab[\"" + std::string(key) + "\"]", "id too large");
+      entries.emplace_back(key, static_cast<uint32_t>(id));
+      vocab_size = std::max<size_t>(vocab_size, id + 1);
+    }
+    for (const auto& a : t.added) vocab_size = std::max<size_t>(vocab_size, size_t{a.id} + 1);
+    t.id_to_token.assign(vocab_size, "");
+    t.special.assign(vocab_size, 0);
+    std::vector<std::string> token_bytes(vocab_size);
+    for (const auto& [tok, id] : entries) {
+      if (!t.id_to_token[id].empty()) fail("model.vocab", "id " + std::to_string(id) + " is used twice");
+      t.id_to_token[id] = std::string(tok);
+      if (t.byte_level) {
+        bool exact;
+        std::string bytes = byte_level_to_bytes(tok, &exact);
+        if (exact) token_bytes[id] = std::move(bytes);  // other tokens cannot come out of byte-level BPE
+      } else {
+        token_bytes[id] = std::string(tok);
+      }
+    }
+    for (uint32_t id = 0; id < vocab_size; ++id)
+      if (!t.id_to_token[id].empty()) by_token.emplace(t.id_to_token[id], id);
+
+    BpeOptions opt;
+    opt.byte_level = t.byte_level;
+    opt.byte_fallback = flag(o, "byte_fallback", false, part);
+    opt.fuse_unk = flag(o, "fuse_unk", false, part);
+    opt.ignore_merges = flag(o, "ignore_merges", false, part);
+    if (auto u = member(o, "unk_token")) {
+      const std::string_view unk = str(*u, "model.unk_token");
+      auto it = by_token.find(unk);
+      if (it == by_token.end()) fail("model.unk_token", "\"" + std::string(unk) + "\" is not in the vocabulary");
+      opt.unk_id = it->second;
+    }
+
+    std::vector<MergeRule> merges;
+    bool cut_ok = !t.byte_level;
+    size_t i = 0;
+    for (element m : arr(need(o, "merges", part), "model.merges")) {
+      const std::string mp = "model.merges[" + std::to_string(i++) + "]";
+      std::string_view left, right;
+      std::string_view s;
+      if (!m.get(s)) {
+        const size_t sp = s.find(' ');
+        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
+          fail(mp, "expected \"LEFT RIGHT\", found \"" + std::string(s) + "\"");
+        left = s.substr(0, sp);
+        right = s.substr(sp + 1);
+      } else {
+        array pair = arr(m, mp);
+        if (pair.size() != 2) fail(mp, "expected two strings");
+        left = str(pair.at(0), mp);
+        right = str(pair.at(1), mp);
+      }
+      const auto l = by_token.find(left), r = by_token.find(right);
+      const std::string joined = std::string(left) + std::string(right);
+      const auto res = by_token.find(joined);
+      if (l == by_token.end() || r == by_token.end() || res == by_token.end())
+        fail(mp, "\"" + std::string(left) + " " + std::string(right) + "\" uses or makes a token missing from the vocabulary");
+      merges.push_back(MergeRule{l->second, r->second, res->second});
+      // A merge that glues a non-"▁" character to a following "▁" forbids cutting there.
+      if (cut_ok && right.substr(0, kMetaspaceChar.size()) == kMetaspaceChar &&
+          !(left.size() >= kMetaspaceChar.size() && left.substr(left.size() - kMetaspaceChar.size()) == kMetaspaceChar))
+        cut_ok = false;
+    }
+    // Cutting is exact only where the whole segment would otherwise be one word.
+    t.cut_at_metaspace = cut_ok && !opt.ignore_merges && t.splits.empty() && (!t.metaspace || !t.metaspace->split);
+    t.model = std::make_unique<BpeModel>(std::move(token_bytes), merges, opt, origin_);
+  }
+
+  void post_processor(element e, TokenizerImpl& t, const std::string& part) const {
+    object o = obj(e, part);
+    const std::string type = type_of(o, part);
+    if (type == "Sequence") {
+      size_t i = 0;
+      for (element x : arr(need(o, "processors", part), part + ".processors"))
+        post_processor(x, t, part + ".processors[" + std::to_string(i++) + "]");
+    } else if (type == "ByteLevel") {
+      // Adjusts offsets only; ids are unchanged.
+    } else if (type == "TemplateProcessing") {
+      object specials = obj(need(o, "special_tokens", part), part + ".special_tokens");
+      bool seen_sequence = false;
+      size_t i = 0;
+      for (element x : arr(need(o, "single", part), part + ".single")) {
+        const std::string ip = part + ".single[" + std::to_string(i++) + "]";
+        object item = obj(x, ip);
+        if (auto seq = member(item, "Sequence")) {
+          seen_sequence = true;
+          continue;
+        }
+        auto sp = member(item, "SpecialToken");
+        if (!sp) fail(ip, "expected Sequence or SpecialToken");
+        const std::string_view name = str(need(obj(*sp, ip), "id", ip), ip + ".SpecialToken.id");
+        element def;
+        if (specials.at_key(name).get(def)) fail(ip, "special token \"" + std::string(name) + "\" is not defined in special_tokens");
+        for (element id : arr(need(obj(def, ip), "ids", ip), ip + ".ids")) {
+          const uint64_t v = uint(id, ip + ".ids");
+          if (v >= t.id_to_token.size()) fail(ip, "id " + std::to_string(v) + " is outside the vocabulary");
+          (seen_sequence ? t.suffix_ids : t.prefix_ids).push_back(static_cast<uint32_t>(v));
+        }
+      }
+    } else {
+      unsupported(part, type, "TemplateProcessing, ByteLevel, Sequence");
+    }
+  }
+
+  void decoder(element e, TokenizerImpl& t, const std::string& part) const {
+    object o = obj(e, part);
+    const std::string type = type_of(o, part);
+    using K = DecoderStep::Kind;
+    if (type == "Sequence") {
+      size_t i = 0;
+      for (element x : arr(need(o, "decoders", part), part + ".decoders"))
+        decoder(x, t, part + ".decoders[" + std::to_string(i++) + "]");
+    } else if (type == "ByteLevel") {
+      t.decoder.push_back({K::kByteLevel, "", "", 0, 0, true});
+    } else if (type == "ByteFallback") {
+      t.decoder.push_back({K::kByteFallback, "", "", 0, 0, true});
+    } else if (type == "Fuse") {
+      t.decoder.push_back({K::kFuse, "", "", 0, 0, true});
+    } else if (type == "Replace") {
+      object pat = obj(need(o, "pattern", part), part + ".pattern");
+      auto s = member(pat, "String");
+      if (!s) fail(part + ".pattern", "only {\"String\": ...} patterns are supported");
+      t.decoder.push_back({K::kReplace, std::string(str(*s, part + ".pattern.String")),
+                           std::string(str(need(o, "content", part), part + ".content")), 0, 0, true});
+    } else if (type == "Strip") {
+      t.decoder.push_back({K::kStrip, "", std::string(str(need(o, "content", part), part + ".content")),
+                           uint(need(o, "start", part), part + ".start"), uint(need(o, "stop", part), part + ".stop"), true});
+    } else if (type == "Metaspace") {
+      DecoderStep d{K::kMetaspace, "", "\xE2\x96\x81", 0, 0, true};
+      if (auto r = member(o, "replacement")) d.content = std::string(str(*r, part + ".replacement"));
+      if (auto s = member(o, "prepend_scheme")) d.prepend = str(*s, part + ".prepend_scheme") != "never";
+      else d.prepend = flag(o, "add_prefix_space", true, part);
+      t.decoder.push_back(d);
+    } else {
+      unsupported(part, type, "Sequence, ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace");
+    }
+  }
+
+ private:
+  const std::string& origin_;
+};
+
+std::string fnv1a_hex(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : data) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace
+
+std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin) {
+  auto t = std::make_unique<TokenizerImpl>();
+  t->origin = origin;
+  t->hash = fnv1a_hex(json);
+  Loader ld(origin);
+  simdjson::dom::parser parser;
+  element root_el;
+  if (auto err = parser.parse(json.data(), json.size()).get(root_el))
+    throw Error(origin + ": not valid JSON: " + simdjson::error_message(err));
+  object root = ld.obj(root_el, "tokenizer.json");
+
+  ld.added_tokens(root, *t);
+  if (auto n = Loader::member(root, "normalizer")) ld.normalizer(*n, *t, "normalizer");
+  if (auto p = Loader::member(root, "pre_tokenizer")) ld.pre_tokenizer(*p, *t);
+  if (t->metaspace && !t->normalizer.empty())
+    ld.fail("normalizer", "a normalizer together with a Metaspace pre-tokenizer is not supported");
+  size_t vocab_size = 0;
+  std::unordered_map<std::string_view, uint32_t> by_token;
+  ld.model(root, *t, vocab_size, by_token);
+  by_token.clear();  // its keys view id_to_token, which changes below
+  for (const AddedToken& a : t->added) {
+    if (a.normalized && !t->normalizer.empty())
+      ld.fail("added_tokens", "\"" + a.content + "\" is normalized; normalized added tokens with a normalizer are not supported");
+    t->id_to_token[a.id] = a.content;
+    t->special[a.id] = a.special;
+  }
+  t->matcher = std::make_unique<AddedTokenMatcher>(t->added);
+  if (auto p = Loader::member(root, "post_processor")) ld.post_processor(*p, *t, "post_processor");
+  if (auto d = Loader::member(root, "decoder")) ld.decoder(*d, *t, "decoder");
+  return t;
+}
+
+}  // namespace longctx::tokenizer

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Byte-exactness check of `longctx tokenize` / `longctx decode` against Hugging Face tokenizers.
+
+usage: check_tokenizer.py ROOT BUILD NAME
+  NAME: llama2 | mistral | llama3, or a variant (see VARIANTS) built from one of them to cover a
+  pipeline form the three files do not use (Metaspace, GPT-2 and Qwen2 regexes, prefix space,
+  lstrip/rstrip/single_word added tokens).
+For each mode (special tokens as plain text, the default; --parse-special; --no-bos) the test
+corpus is encoded by both and compared line by line; our ids are then decoded by both (with and
+without --skip-special), and so are random id sequences. Any difference fails the test.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+
+META = "\u2581"
+METASPACE_FIRST = {"type": "Metaspace", "replacement": META, "prepend_scheme": "first", "split": False}
+METASPACE_SPLIT = {"type": "Metaspace", "replacement": META, "prepend_scheme": "always", "split": True}
+QWEN2_REGEX = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+               "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+
+
+def extra_added(t):
+    n = max(v for v in t["model"]["vocab"].values())
+    n = max([n] + [a["id"] for a in t["added_tokens"]]) + 1
+    base = {"single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": False}
+    t["added_tokens"] += [
+        dict(base, id=n, content="<mask>", lstrip=True),
+        dict(base, id=n + 1, content="word", single_word=True),
+        dict(base, id=n + 2, content="[SEP]", rstrip=True, special=True),
+    ]
+
+
+def variant(name, t):
+    """Edits tokenizer.json dict t in place into variant `name`."""
+    if name == "llama3-gpt2":
+        t["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    elif name == "llama3-qwen2":
+        t["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = QWEN2_REGEX
+    elif name == "llama3-prefix-space":
+        t["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+    elif name == "llama3-added":
+        extra_added(t)
+    elif name == "mistral-metaspace-first":
+        t["normalizer"] = None
+        t["pre_tokenizer"] = METASPACE_FIRST
+        t["decoder"] = METASPACE_FIRST
+    elif name == "mistral-metaspace-split":
+        t["normalizer"] = None
+        t["pre_tokenizer"] = METASPACE_SPLIT
+        t["decoder"] = METASPACE_SPLIT
+    elif name == "llama2-legacy-metaspace":
+        legacy = {"type": "Metaspace", "replacement": META, "add_prefix_space": True}
+        t["normalizer"] = None
+        t["pre_tokenizer"] = legacy
+        t["decoder"] = legacy
+    elif name == "llama2-added":
+        extra_added(t)
+    else:
+        raise SystemExit(f"unknown variant {name}")
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
+    return r
+
+
+def compare_texts(ours, ref, label):
+    with open(ours, encoding="utf-8") as f:
+        a = [json.loads(l)["text"] for l in f]
+    with open(ref, encoding="utf-8") as f:
+        b = [json.loads(l)["text"] for l in f]
+    bad = [i for i in range(min(len(a), len(b))) if a[i] != b[i]]
+    if len(a) != len(b):
+        print(f"{label}: line counts differ: ours {len(a)}, reference {len(b)}")
+        return False
+    for i in bad[:5]:
+        k = next((j for j in range(min(len(a[i]), len(b[i]))) if a[i][j] != b[i][j]), 0)
+        print(f"{label}: line {i + 1} differs at char {k}: ours {a[i][k:k + 30]!r} ref {b[i][k:k + 30]!r}")
+    print(f"{label}: {len(b)} lines, {len(bad)} mismatching lines")
+    return not bad
+
+
+def main():
+    root, build, name = sys.argv[1:4]
+    work = os.path.join(build, "oracle", name)
+    os.makedirs(work, exist_ok=True)
+    corpus = os.path.join(build, "oracle", "corpus.jsonl")
+    if not os.path.exists(corpus):
+        run(["/usr/bin/python3", os.path.join(root, "tests/oracle/make_corpus.py"), root, corpus])
+    base = name.split("-")[0]
+    tok = os.path.join(root, "data/tokenizers", base, "tokenizer.json")
+    if name != base:
+        with open(tok, encoding="utf-8") as f:
+            t = json.load(f)
+        variant(name, t)
+        tok = os.path.join(work, "tokenizer.json")
+        with open(tok, "w", encoding="utf-8") as f:
+            json.dump(t, f, ensure_ascii=False)
+    longctx = os.path.join(build, "longctx")
+    hf = ["node", os.path.join(root, "tests/oracle/hf.mjs")]
+    compare = ["/usr/bin/python3", os.path.join(root, "tests/oracle/compare_ids.py")]
+    ok = True
+    modes = [("plain", [], ["--plain-special"]), ("parse-special", ["--parse-special"], []),
+             ("no-bos", ["--no-bos"], ["--plain-special", "--no-special"])]
+    for mode, ours_flags, hf_flags in modes:
+        ours = os.path.join(work, f"ours.{mode}.ids")
+        ref = os.path.join(work, f"hf.{mode}.ids")
+        run([longctx, "tokenize", "-q", "--tokenizer", tok, "--out", ours, *ours_flags, corpus])
+        run([*hf, "encode", tok, corpus, ref, *hf_flags], cwd=root)
+        r = subprocess.run([*compare, corpus, ours, ref, f"{name} encode ({mode})", "--tokenizer", tok],
+                           capture_output=True, text=True)
+        print(r.stdout, end="")
+        ok &= r.returncode == 0
+
+    # Decoding: our ids of the corpus (with special tokens parsed), then random id sequences that
+    # exercise byte-fallback runs which are not valid UTF-8 and lone byte-level continuation bytes.
+    with open(tok, encoding="utf-8") as f:
+        t = json.load(f)
+    size = max(list(t["model"]["vocab"].values()) + [a["id"] for a in t.get("added_tokens") or []]) + 1
+    rng = random.Random(7)
+    ids_file = os.path.join(work, "decode.in")
+    with open(os.path.join(work, "ours.parse-special.ids")) as src, open(ids_file, "w") as dst:
+        dst.write(src.read())
+        for _ in range(300):
+            n = rng.randint(0, 40)
+            seq = [rng.choice([rng.randrange(size), rng.randrange(0, 300), rng.randrange(size - 300, size)])
+                   for _ in range(n)]
+            dst.write(json.dumps(seq) + "\n")
+    for skip in (False, True):
+        flag = ["--skip-special"] if skip else []
+        ours = os.path.join(work, f"ours.decode{'.skip' if skip else ''}.jsonl")
+        ref = os.path.join(work, f"hf.decode{'.skip' if skip else ''}.jsonl")
+        run([longctx, "decode", "--tokenizer", tok, "--out", ours, *flag, ids_file])
+        run([*hf, "decode", tok, ids_file, ref, *flag], cwd=root)
+        ok &= compare_texts(ours, ref, f"{name} decode{' (skip special)' if skip else ''}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

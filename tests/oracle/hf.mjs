@@ -1,0 +1,57 @@
+// The oracle: Hugging Face tokenizers (the Rust library, through its official Node binding).
+//
+//   node tests/oracle/hf.mjs encode TOKENIZER.json IN.jsonl OUT [--plain-special] [--no-special]
+//     one JSON array of ids per input line ({"text": ...}), as HF's encode(text, add_special_tokens).
+//     --plain-special: special tokens are plain text (HF has no switch for it in this binding, so
+//     they are taken out of added_tokens, which is what encode_special_tokens=True does).
+//   node tests/oracle/hf.mjs decode TOKENIZER.json IN OUT [--skip-special]
+//     IN holds one JSON array of ids per line; OUT gets {"text": ...} per line.
+//   node tests/oracle/hf.mjs time TOKENIZER.json IN.jsonl
+//     prints {"seconds": s, "bytes": n, "tokens": t}: single-threaded encode time, for bench/.
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { Tokenizer } from 'tokenizers';
+
+const [mode, tokPath, inPath, outPath, ...flags] = process.argv.slice(2);
+let json = JSON.parse(fs.readFileSync(tokPath, 'utf8'));
+if (flags.includes('--plain-special')) {
+  json.added_tokens = (json.added_tokens || []).filter((t) => !t.special);
+}
+const tok = Tokenizer.fromString(JSON.stringify(json));
+json = null;
+const addSpecial = !flags.includes('--no-special');
+
+async function* lines(path) {
+  const rl = readline.createInterface({ input: fs.createReadStream(path), crlfDelay: Infinity });
+  for await (const line of rl) yield line;
+}
+
+if (mode === 'encode') {
+  const out = fs.createWriteStream(outPath);
+  for await (const line of lines(inPath)) {
+    const e = await tok.encode(JSON.parse(line).text, null, { addSpecialTokens: addSpecial });
+    if (!out.write(JSON.stringify(e.getIds()) + '\n')) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+} else if (mode === 'decode') {
+  const skip = flags.includes('--skip-special');
+  const out = fs.createWriteStream(outPath);
+  for await (const line of lines(inPath)) {
+    const text = await tok.decode(JSON.parse(line), skip);
+    if (!out.write(JSON.stringify({ text }) + '\n')) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+} else if (mode === 'time') {
+  const texts = [];
+  for await (const line of lines(inPath)) texts.push(JSON.parse(line).text);
+  let bytes = 0;
+  for (const t of texts) bytes += Buffer.byteLength(t, 'utf8');
+  let tokens = 0;
+  const t0 = process.hrtime.bigint();
+  for (const t of texts) tokens += (await tok.encode(t, null, { addSpecialTokens: true })).getLength();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(JSON.stringify({ seconds, bytes, tokens }));
+} else {
+  console.error('usage: hf.mjs encode|decode|time TOKENIZER.json IN [OUT] [flags]');
+  process.exit(2);
+}

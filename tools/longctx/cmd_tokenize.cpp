@@ -1,0 +1,136 @@
+// longctx tokenize: JSONL with a text field → one JSON array of token ids per line, in input order.
+#include <simdjson.h>
+
+#include <atomic>
+#include <charconv>
+#include <thread>
+
+#include "commands.h"
+#include "input.h"
+#include "longctx/tokenizer/tokenizer.h"
+#include "longctx/util/file.h"
+#include "longctx/util/line_pipeline.h"
+#include "progress.h"
+
+namespace longctx::cli {
+namespace {
+
+struct TokenizeArgs {
+  std::string tokenizer;
+  std::string input = "-";
+  std::string out = "-";
+  std::string field = "text";
+  int threads = 0;
+  bool parse_special = false;
+  bool no_bos = false;
+  bool progress = false;
+  bool quiet = false;
+};
+
+std::string json_type_name(simdjson::dom::element_type t) {
+  using T = simdjson::dom::element_type;
+  switch (t) {
+    case T::ARRAY: return "an array";
+    case T::OBJECT: return "an object";
+    case T::STRING: return "a string";
+    case T::BOOL: return "a boolean";
+    case T::NULL_VALUE: return "null";
+    default: return "a number";
+  }
+}
+
+void append_ids(std::string& out, const std::vector<uint32_t>& ids) {
+  out.push_back('[');
+  char buf[16];
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out.push_back(',');
+    const auto r = std::to_chars(buf, buf + sizeof buf, ids[i]);
+    out.append(buf, r.ptr);
+  }
+  out += "]\n";
+}
+
+class TokenizeLines : public LineProcessor {
+ public:
+  TokenizeLines(const tokenizer::Tokenizer& tok, const TokenizeArgs& a, const std::string& name,
+                std::atomic<uint64_t>& tokens)
+      : enc_(tok), args_(a), name_(name), tokens_(tokens) {
+    opt_.add_special_tokens = !a.no_bos;
+    opt_.parse_special = a.parse_special;
+  }
+  ~TokenizeLines() override { tokens_ += local_tokens_; }
+
+  void process(std::string_view line, uint64_t line_no, std::string& out) override {
+    auto where = [&] { return name_ + ":" + std::to_string(line_no) + ": "; };
+    if (line.find_first_not_of(" \t") == std::string_view::npos)
+      throw Error(where() + "expected a JSON object, found an empty line");
+    simdjson::dom::element doc;
+    // The pipeline guarantees simdjson's padding after the line, so no copy is needed.
+    if (auto err = parser_.parse(line.data(), line.size(), false).get(doc))
+      throw Error(where() + "expected a JSON object, found invalid JSON (" + simdjson::error_message(err) + ")");
+    simdjson::dom::object obj;
+    if (doc.get(obj)) throw Error(where() + "expected a JSON object, found " + json_type_name(doc.type()));
+    simdjson::dom::element field;
+    if (obj.at_key(args_.field).get(field)) throw Error(where() + "expected a \"" + args_.field + "\" field, found none");
+    std::string_view text;
+    if (field.get(text))
+      throw Error(where() + "expected \"" + args_.field + "\" to be a string, found " + json_type_name(field.type()));
+    ids_.clear();
+    enc_.encode(text, opt_, ids_);
+    local_tokens_ += ids_.size();
+    append_ids(out, ids_);
+  }
+
+ private:
+  tokenizer::Encoder enc_;
+  const TokenizeArgs& args_;
+  const std::string& name_;
+  std::atomic<uint64_t>& tokens_;
+  uint64_t local_tokens_ = 0;
+  tokenizer::EncodeOptions opt_;
+  simdjson::dom::parser parser_;
+  std::vector<uint32_t> ids_;
+};
+
+int run(const TokenizeArgs& a) {
+  const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
+  Input in(a.input);
+  AtomicFile out(a.out);
+  Progress progress("tokenize", a.progress);
+  std::atomic<uint64_t> tokens{0};
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const auto stats = run_line_pipeline(
+      in.file(), in.name(), threads,
+      [&] { return std::make_unique<TokenizeLines>(*tok, a, in.name(), tokens); },
+      [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b) { progress.bytes(b); });
+  out.commit();
+  if (!a.quiet)
+    std::fprintf(stderr, "tokenize: %llu lines, %llu tokens, %.2f MB in %.3f s: %.1f MB/s, %.2f M tokens/s (%d threads)\n",
+                 static_cast<unsigned long long>(stats.lines), static_cast<unsigned long long>(tokens.load()),
+                 stats.bytes / 1e6, stats.seconds, stats.bytes / 1e6 / stats.seconds,
+                 tokens.load() / 1e6 / stats.seconds, threads);
+  return 0;
+}
+
+}  // namespace
+
+Run add_tokenize(CLI::App& app) {
+  auto a = std::make_shared<TokenizeArgs>();
+  auto* sub = app.add_subcommand("tokenize", "JSONL with a text field -> one JSON array of token ids per line");
+  sub->add_option("--tokenizer", a->tokenizer, "Hugging Face tokenizer.json")->required();
+  sub->add_option("input", a->input, "JSONL file, or - for standard input")->capture_default_str();
+  sub->add_option("--out,-o", a->out, "output file (written whole or not at all), - for standard output")
+      ->capture_default_str();
+  sub->add_option("--field", a->field, "the JSON field holding the text")->capture_default_str();
+  sub->add_option("--threads", a->threads, "worker threads (0 = one per core); output is identical for any count")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--parse-special", a->parse_special,
+                "turn special-token strings in the text into their ids (Hugging Face's default); "
+                "off: they are plain text");
+  sub->add_flag("--no-bos", a->no_bos, "do not add what the post-processor adds (BOS)");
+  sub->add_flag("--progress", a->progress, "show progress even when stderr is not a terminal");
+  sub->add_flag("--quiet,-q", a->quiet, "no summary line on stderr");
+  return [a] { return run(*a); };
+}
+
+}  // namespace longctx::cli

@@ -1,0 +1,14 @@
+// Each subcommand registers its options on the CLI11 app and returns the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace longctx::cli {
+
+using Run = std::function<int()>;
+
+Run add_tokenize(CLI::App& app);
+Run add_decode(CLI::App& app);
+
+}  // namespace longctx::cli

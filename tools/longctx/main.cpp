@@ -1,0 +1,33 @@
+// longctx: one binary, one subcommand per stage. A user error prints one line and exits 1;
+// a bad flag prints CLI11's message and exits 2.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "commands.h"
+#include "longctx/util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"longctx: long-context data engineering (Fu et al. 2024) in C++"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(LONGCTX_VERSION));
+  std::map<std::string, longctx::cli::Run> runs;
+  runs["tokenize"] = longctx::cli::add_tokenize(app);
+  runs["decode"] = longctx::cli::add_decode(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    for (auto* sub : app.get_subcommands()) return runs.at(sub->get_name())();
+  } catch (const longctx::Error& e) {
+    std::fprintf(stderr, "longctx: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "longctx: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}
