@@ -1,5 +1,7 @@
 #include "bpe_model.h"
 
+#include "bpe_backtrack.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <queue>
@@ -15,6 +17,7 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
   vocab_.reserve(token_bytes_.size());
   for (uint32_t id = 0; id < token_bytes_.size(); ++id) {
     if (token_bytes_[id].empty()) continue;
+    max_token_bytes_ = std::max(max_token_bytes_, token_bytes_[id].size());
     if (!vocab_.insert(token_bytes_[id], id))
       throw Error(origin + ": model.vocab: two ids for one token (second id " + std::to_string(id) + ")");
   }
@@ -32,6 +35,46 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
     std::snprintf(name, sizeof name, "<0x%02X>", b);
     fallback_ids_[b] = options_.byte_fallback ? vocab_.find(name) : StringIdMap::kNone;
   }
+  // Backtracking needs unknown characters to be barriers: byte-level vocabularies cover every
+  // byte; SentencePiece-style ones need complete byte fallback that no merge touches.
+  backtrack_usable_ = true;
+  for (int b = 0; b < 256; ++b) {
+    if (options_.byte_level ? byte_ids_[b] == StringIdMap::kNone : fallback_ids_[b] == StringIdMap::kNone)
+      backtrack_usable_ = false;
+  }
+  if (backtrack_usable_ && !options_.byte_level) {
+    std::vector<uint8_t> barrier(token_bytes_.size(), 0);
+    for (int b = 0; b < 256; ++b) barrier[fallback_ids_[b]] = 1;
+    if (options_.unk_id != StringIdMap::kNone) barrier[options_.unk_id] = 1;
+    for (const MergeRule& m : merges)
+      if (barrier[m.left] || barrier[m.right]) backtrack_usable_ = false;
+  }
+}
+
+BpeModel::~BpeModel() = default;
+
+const BpeBacktrack& BpeModel::backtrack() const {
+  std::call_once(backtrack_once_, [this] { backtrack_ = std::make_unique<BpeBacktrack>(*this); });
+  return *backtrack_;
+}
+
+void BpeModel::encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const {
+  const BpeBacktrack& bt = backtrack();
+  const char* p = word.data();
+  const char* end = p + word.size();
+  const char* run = p;  // start of the current run of known symbols
+  while (p < end) {
+    int len;
+    if (bt.symbol_at(p, end, &len) != BpeBacktrack::kNone) {
+      p += len;
+      continue;
+    }
+    if (p > run) bt.encode(std::string_view(run, p - run), out, scratch);
+    for (int k = 0; k < len; ++k) out.push_back(fallback_ids_[static_cast<uint8_t>(p[k])]);
+    p += len;
+    run = p;
+  }
+  if (p > run) bt.encode(std::string_view(run, p - run), out, scratch);
 }
 
 void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const {
@@ -70,12 +113,16 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& sym
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, BpeScratch& s) const {
-  if (options_.ignore_merges) {
+  if (options_.ignore_merges && word.size() <= max_token_bytes_) {
     const uint32_t id = vocab_.find(word);
     if (id != StringIdMap::kNone) {
       out.push_back(id);
       return;
     }
+  }
+  if (word.size() >= kBacktrackMinBytes && backtrack_usable_) {
+    encode_word_backtrack(word, out, s);
+    return;
   }
   initial_symbols(word, s.symbols);
   if (s.symbols.size() <= kLinearMergeMax) {

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +18,8 @@
 #include "hash.h"
 
 namespace longctx::tokenizer {
+
+class BpeBacktrack;
 
 struct BpeOptions {
   bool byte_level = false;     // initial symbols are single bytes, not UTF-8 characters
@@ -36,6 +40,10 @@ struct BpeScratch {
   std::vector<uint32_t> results;
   std::vector<int32_t> prev, next;
   std::vector<uint64_t> heap;
+  // Backtracking encoder: its stack, dead positions, and a direct-mapped memo of pair checks.
+  std::vector<uint32_t> stack;
+  std::vector<uint64_t> dead;
+  std::vector<uint64_t> pair_memo;
 };
 
 class BpeModel {
@@ -44,11 +52,15 @@ class BpeModel {
   // Words with more initial symbols than this use the heap; shorter ones a linear scan, which
   // touches less memory (tiktoken switches at a similar size).
   static constexpr size_t kLinearMergeMax = 48;
+  // Words longer than this many bytes use the backtracking encoder (bpe_backtrack.h) when the
+  // vocabulary allows it.
+  static constexpr size_t kBacktrackMinBytes = 16;
 
   // token_bytes[id] is the token in model space ("" for ids the model does not own, such as added
   // tokens outside its vocabulary). Throws Error naming `origin` on duplicate tokens or merges.
   BpeModel(std::vector<std::string> token_bytes, const std::vector<MergeRule>& merges, BpeOptions options,
            const std::string& origin);
+  ~BpeModel();
 
   // Appends the token ids of `word`.
   void encode_word(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
@@ -58,6 +70,8 @@ class BpeModel {
   void encode_word_reference(std::string_view word, std::vector<uint32_t>& out) const;
 
   uint32_t token_id(std::string_view bytes) const { return vocab_.find(bytes); }
+  // Byte-level models: the symbol of one byte (kNone if missing).
+  uint32_t byte_id(uint8_t b) const { return byte_ids_[b]; }
   const std::string& token_bytes(uint32_t id) const { return token_bytes_[id]; }
   size_t size() const { return token_bytes_.size(); }
   const BpeOptions& options() const { return options_; }
@@ -69,7 +83,14 @@ class BpeModel {
   const Merge* find_merge(uint32_t left, uint32_t right) const { return merges_.find(pair_key(left, right)); }
   size_t merge_count() const { return merge_count_; }
 
+  // Whether long words may use the backtracking encoder: every character is either a symbol or
+  // falls back to byte tokens that no merge involves (so unknown characters are barriers).
+  bool backtrack_usable() const { return backtrack_usable_; }
+  // Test hook: the same word through the backtracking encoder, whatever its length.
+  void encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
+
  private:
+  const BpeBacktrack& backtrack() const;
   void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
   void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
   void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
@@ -78,9 +99,13 @@ class BpeModel {
   StringIdMap vocab_;
   FlatMap64<Merge> merges_;
   size_t merge_count_ = 0;
+  size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
   BpeOptions options_;
   uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone
+  bool backtrack_usable_ = false;
+  mutable std::once_flag backtrack_once_;
+  mutable std::unique_ptr<BpeBacktrack> backtrack_;  // built on first use, shared by all threads
 };
 
 }  // namespace longctx::tokenizer

@@ -93,11 +93,10 @@ std::string run_decoder(const std::vector<DecoderStep>& steps, std::vector<std::
         for (auto& t : tokens) t = strip(t, step.content, step.start, step.stop);
         break;
       case DecoderStep::Kind::kMetaspace:
-        for (size_t i = 0; i < tokens.size(); ++i) {
-          std::string t = replace_all(tokens[i], step.content, " ");
-          if (i == 0 && step.prepend && !t.empty() && t[0] == ' ') t.erase(0, 1);
-          tokens[i] = std::move(t);
-        }
+        // HF drops every replacement character of the first token (not just a leading one) when a
+        // prefix was prepended at encode time; elsewhere each becomes a space.
+        for (size_t i = 0; i < tokens.size(); ++i)
+          tokens[i] = replace_all(tokens[i], step.content, i == 0 && step.prepend ? "" : " ");
         break;
     }
   }

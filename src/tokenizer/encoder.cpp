@@ -2,6 +2,7 @@
 // pre-tokenize into words → BPE each word (through the piece cache) → post-process.
 #include <cstring>
 
+#include "longctx/text/utf8.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "piece_cache.h"
 #include "tokenizer_impl.h"
@@ -84,11 +85,40 @@ class EncoderState {
       for (const Span& sp : spans_) word(s.substr(sp.begin, sp.end - sp.begin), out);
     } else if (t_.metaspace && t_.metaspace->split) {
       cut_before_metaspace(s, /*every=*/true, out);
+    } else if (t_.joins.enabled() && !reference) {
+      cut_at_joins(s, out);
     } else if (t_.cut_at_metaspace && !reference) {
       cut_before_metaspace(s, /*every=*/false, out);
     } else {
       word(s, out);
     }
+  }
+
+  // Cuts a SentencePiece-style word wherever no merge can join the characters on either side
+  // (join_table.h) and encodes the parts.
+  void cut_at_joins(std::string_view s, std::vector<uint32_t>& out) {
+    const char* p = s.data();
+    const char* end = p + s.size();
+    const char* start = p;
+    int len;
+    uint32_t prev = text::utf8_decode(p, end, &len);
+    p += len;
+    while (p < end) {
+      uint32_t cur;
+      if (static_cast<uint8_t>(*p) < 0x80) {
+        cur = static_cast<uint8_t>(*p);
+        len = 1;
+      } else {
+        cur = text::utf8_decode(p, end, &len);
+      }
+      if (!t_.joins.joinable(prev, cur)) {
+        word(std::string_view(start, p - start), out);
+        start = p;
+      }
+      prev = cur;
+      p += len;
+    }
+    word(std::string_view(start, end - start), out);
   }
 
   // Cuts s before each "▁" (every=true: Metaspace split, each "▁" starts a word) or only before a
@@ -100,12 +130,21 @@ class EncoderState {
     while (k != std::string_view::npos) {
       const bool after_rep = k >= rep.size() && s.substr(k - rep.size(), rep.size()) == rep;
       if (k > begin && (every || !after_rep)) {
-        word(s.substr(begin, k - begin), out);
+        piece(s.substr(begin, k - begin), out);
         begin = k;
       }
       k = s.find(rep, k + rep.size());
     }
-    word(s.substr(begin), out);
+    piece(s.substr(begin), out);
+  }
+
+  // A word of a SentencePiece-style segment: cut further where exact.
+  void piece(std::string_view w, std::vector<uint32_t>& out) {
+    if (t_.joins.enabled() && !reference && !w.empty()) {
+      cut_at_joins(w, out);
+    } else {
+      word(w, out);
+    }
   }
 
   void word(std::string_view w, std::vector<uint32_t>& out) {
@@ -118,15 +157,11 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    const uint64_t h = hash_bytes(w);
-    uint32_t count;
-    if (const uint32_t* ids = cache_.find(w, h, &count)) {
-      out.insert(out.end(), ids, ids + count);
-      return;
-    }
+    const PieceCache::Key key = PieceCache::make_key(w);
+    if (cache_.find(key, out)) return;
     const size_t before = out.size();
     t_.model->encode_word(w, out, scratch_);
-    cache_.insert(w, h, out.data() + before, static_cast<uint32_t>(out.size() - before));
+    cache_.insert(key, out.data() + before, out.size() - before);
   }
 
   const TokenizerImpl& t_;

@@ -40,7 +40,8 @@ inline uint64_t pair_key(uint32_t left, uint32_t right) {
   return (static_cast<uint64_t>(left) << 32) | right;
 }
 
-// uint64 key → Value, insert-only, for a table built once at load and then only read.
+// uint64 key → Value, insert-only, for a table built once at load and then only read. Key and
+// value share a slot, so a successful probe touches one cache line.
 template <class Value>
 class FlatMap64 {
  public:
@@ -49,34 +50,35 @@ class FlatMap64 {
   void reserve(size_t n) {
     size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    keys_.assign(cap, kEmpty);
-    values_.assign(cap, Value{});
+    slots_.assign(cap, Slot{kEmpty, Value{}});
     mask_ = cap - 1;
   }
   // Returns false (and keeps the first value) when key is already present.
   bool insert(uint64_t key, const Value& v) {
     size_t i = mix64(key) & mask_;
-    while (keys_[i] != kEmpty) {
-      if (keys_[i] == key) return false;
+    while (slots_[i].key != kEmpty) {
+      if (slots_[i].key == key) return false;
       i = (i + 1) & mask_;
     }
-    keys_[i] = key;
-    values_[i] = v;
+    slots_[i] = Slot{key, v};
     return true;
   }
   const Value* find(uint64_t key) const {
     size_t i = mix64(key) & mask_;
     while (true) {
-      const uint64_t k = keys_[i];
-      if (k == key) return &values_[i];
-      if (k == kEmpty) return nullptr;
+      const Slot& s = slots_[i];
+      if (s.key == key) return &s.value;
+      if (s.key == kEmpty) return nullptr;
       i = (i + 1) & mask_;
     }
   }
 
  private:
-  std::vector<uint64_t> keys_;
-  std::vector<Value> values_;
+  struct Slot {
+    uint64_t key;
+    Value value;
+  };
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
 };
 

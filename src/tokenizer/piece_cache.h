@@ -1,11 +1,15 @@
 // Piece → token ids, per thread. Most pre-tokenized pieces of real text repeat ("▁the", " and"),
 // so encoding a piece once and looking it up afterwards is where most of the speed comes from.
-// Open addressing over one slot array; keys and ids live in two arenas. When full, it is cleared
-// rather than evicted piecemeal: cheap, and results never depend on what is cached.
+//
+// Open addressing over 32-byte slots. Keys of up to 16 bytes live inside the slot (no pointer
+// chase, compared as two integers), as do up to two ids; longer keys and id lists live in two
+// arenas. When full the cache is cleared rather than evicted piecemeal: cheap, and results never
+// depend on what is cached.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,35 +19,58 @@
 namespace longctx::tokenizer {
 
 class PieceCache {
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t key_off = 0, key_len = 0;
-    uint32_t ids_off = 0, ids_len = 0;  // ids_len == 0: empty slot
-  };
-
  public:
   static constexpr size_t kMaxPieceBytes = 256;  // longer pieces rarely repeat; not cached
-  static constexpr size_t kInitialSlots = 1 << 10;
-  static constexpr size_t kMaxSlots = 1 << 18;
+  static constexpr size_t kInitialSlots = 1 << 12;
+  static constexpr size_t kMaxSlots = 1 << 19;
+
+  // A key prepared once for both lookup and insertion.
+  struct Key {
+    std::string_view bytes;
+    uint64_t k0 = 0, k1 = 0;  // inline form (zero-padded) for keys of up to 16 bytes
+    uint64_t hash = 0;
+  };
 
   PieceCache() : slots_(kInitialSlots), mask_(kInitialSlots - 1) {}
 
-  // Ids cached for key (with hash h), or nullptr; *count receives their number.
-  const uint32_t* find(std::string_view key, uint64_t h, uint32_t* count) const {
-    size_t i = h & mask_;
+  static Key make_key(std::string_view bytes) {
+    Key k;
+    k.bytes = bytes;
+    if (bytes.size() <= 16) {
+      char buf[16] = {};
+      std::memcpy(buf, bytes.data(), bytes.size());
+      std::memcpy(&k.k0, buf, 8);
+      std::memcpy(&k.k1, buf + 8, 8);
+      k.hash = mix64(k.k0 * 0x9E3779B97F4A7C15ULL ^ (k.k1 + bytes.size()) * 0xC2B2AE3D27D4EB4FULL);
+    } else {
+      k.hash = hash_bytes(bytes);
+    }
+    return k;
+  }
+
+  // Appends the cached ids of key to out; false if not cached.
+  bool find(const Key& key, std::vector<uint32_t>& out) const {
+    size_t i = key.hash & mask_;
+    const auto len = static_cast<uint16_t>(key.bytes.size());
     while (true) {
       const Slot& s = slots_[i];
-      if (s.ids_len == 0) return nullptr;
-      if (s.hash == h && s.key_len == key.size() && std::string_view(keys_.data() + s.key_off, s.key_len) == key) {
-        *count = s.ids_len;
-        return ids_.data() + s.ids_off;
+      if (s.key_len == 0) return false;
+      if (s.key_len == len && matches(s, key)) {
+        if (s.count <= 2) {
+          out.push_back(s.v0);
+          if (s.count == 2) out.push_back(s.v1);
+        } else {
+          out.insert(out.end(), ids_.data() + s.v0, ids_.data() + s.v0 + s.count);
+        }
+        return true;
       }
       i = (i + 1) & mask_;
     }
   }
 
-  void insert(std::string_view key, uint64_t h, const uint32_t* ids, uint32_t count) {
-    if (count == 0) return;  // a piece that yields nothing (dropped unknowns) is cheap to redo
+  void insert(const Key& key, const uint32_t* ids, size_t count) {
+    // Empty results (dropped unknown characters) and giant id lists are cheap or rare: not cached.
+    if (count == 0 || count > 0xFFFF || key.bytes.empty() || key.bytes.size() > kMaxPieceBytes) return;
     if (entries_ >= slots_.size() / 2) {
       if (slots_.size() < kMaxSlots) {
         grow();
@@ -51,27 +78,29 @@ class PieceCache {
         clear();
       }
     }
-    place(Slot{h, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(key.size()),
-               static_cast<uint32_t>(ids_.size()), count});
-    keys_.append(key);
-    ids_.insert(ids_.end(), ids, ids + count);
+    Slot s;
+    s.key_len = static_cast<uint16_t>(key.bytes.size());
+    s.count = static_cast<uint16_t>(count);
+    if (key.bytes.size() <= 16) {
+      s.k0 = key.k0;
+      s.k1 = key.k1;
+    } else {
+      s.k0 = key.hash;
+      s.k1 = keys_.size();
+      keys_.append(key.bytes);
+    }
+    if (count <= 2) {
+      s.v0 = ids[0];
+      s.v1 = count == 2 ? ids[1] : 0;
+    } else {
+      s.v0 = static_cast<uint32_t>(ids_.size());
+      ids_.insert(ids_.end(), ids, ids + count);
+    }
+    s.hash_lo = static_cast<uint32_t>(key.hash);
+    place(s, key.hash);
     ++entries_;
   }
 
- private:
-  void place(const Slot& slot) {
-    size_t i = slot.hash & mask_;
-    while (slots_[i].ids_len != 0) i = (i + 1) & mask_;
-    slots_[i] = slot;
-  }
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    mask_ = slots_.size() - 1;
-    for (const Slot& s : old)
-      if (s.ids_len) place(s);
-  }
- public:
   void clear() {
     std::fill(slots_.begin(), slots_.end(), Slot{});
     keys_.clear();
@@ -80,6 +109,32 @@ class PieceCache {
   }
 
  private:
+  struct Slot {
+    uint64_t k0 = 0, k1 = 0;  // key bytes (<= 16) or {hash, offset in keys_}
+    uint32_t v0 = 0, v1 = 0;  // ids (count <= 2) or {offset in ids_, unused}
+    uint16_t key_len = 0;     // 0: empty slot
+    uint16_t count = 0;
+    uint32_t hash_lo = 0;     // low hash bits, to re-place slots when growing
+  };
+  static_assert(sizeof(Slot) == 32);
+
+  bool matches(const Slot& s, const Key& key) const {
+    if (key.bytes.size() <= 16) return s.k0 == key.k0 && s.k1 == key.k1;
+    return s.k0 == key.hash && std::memcmp(keys_.data() + s.k1, key.bytes.data(), key.bytes.size()) == 0;
+  }
+  void place(const Slot& slot, uint64_t hash) {
+    size_t i = hash & mask_;
+    while (slots_[i].key_len != 0) i = (i + 1) & mask_;
+    slots_[i] = slot;
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old)
+      if (s.key_len) place(s, s.hash_lo);
+  }
+
   std::vector<Slot> slots_;
   size_t mask_;
   std::string keys_;

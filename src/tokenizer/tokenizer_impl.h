@@ -11,6 +11,7 @@
 #include "added_tokens.h"
 #include "bpe_model.h"
 #include "decoder.h"
+#include "join_table.h"
 #include "split_patterns.h"
 
 namespace longctx::tokenizer {
@@ -49,6 +50,9 @@ struct TokenizerImpl {
   // document can be cut before every "▁" that follows another character and the pieces encoded
   // (and cached) independently with identical results. Checked on the merges at load.
   bool cut_at_metaspace = false;
+  // Finer exact cut points for SentencePiece-style words (see join_table.h); disabled for
+  // byte-level models, whose pre-tokenizer already cuts.
+  JoinTable joins;
 
   std::vector<uint32_t> prefix_ids, suffix_ids;  // post-processor
 

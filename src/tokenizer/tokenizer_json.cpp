@@ -2,9 +2,9 @@
 // file and the part, any component whose behaviour we do not reproduce exactly.
 #include <simdjson.h>
 
-#include <unordered_map>
 
 #include "byte_level.h"
+#include "longctx/text/utf8.h"
 #include "longctx/util/error.h"
 #include "tokenizer_impl.h"
 
@@ -171,8 +171,7 @@ class Loader {
       fail("pre_tokenizer", "a Split without ByteLevel is not supported");
   }
 
-  void model(object root, TokenizerImpl& t, size_t& vocab_size,
-             std::unordered_map<std::string_view, uint32_t>& by_token) const {
+  void model(object root, TokenizerImpl& t, size_t& vocab_size, StringIdMap& by_token) const {
     const std::string part = "model";
     object o = obj(need(root, "model", "tokenizer.json"), part);
     if (auto ty = member(o, "type")) {
@@ -189,9 +188,11 @@ class Loader {
     }
     object vocab = obj(need(o, "vocab", part), "model.vocab");
     std::vector<std::pair<std::string_view, uint32_t>> entries;
+    entries.reserve(vocab.size());
     for (auto [key, value] : vocab) {
-      const uint64_t id = uint(value, "model.vocab[\"" + std::string(key) + "\"]");
-      if (id >= (1u << 31)) fail("model.vocab[\"" + std::string(key) + "\"]", "id too large");
+      uint64_t id;
+      if (value.get(id) || id >= (1u << 31))
+        fail("model.vocab[\"" + std::string(key) + "\"]", "expected an id below 2^31");
       entries.emplace_back(key, static_cast<uint32_t>(id));
       vocab_size = std::max<size_t>(vocab_size, id + 1);
     }
@@ -210,8 +211,9 @@ class Loader {
         token_bytes[id] = std::string(tok);
       }
     }
+    by_token.reserve(vocab_size);
     for (uint32_t id = 0; id < vocab_size; ++id)
-      if (!t.id_to_token[id].empty()) by_token.emplace(t.id_to_token[id], id);
+      if (!t.id_to_token[id].empty()) by_token.insert(t.id_to_token[id], id);
 
     BpeOptions opt;
     opt.byte_level = t.byte_level;
@@ -220,41 +222,67 @@ class Loader {
     opt.ignore_merges = flag(o, "ignore_merges", false, part);
     if (auto u = member(o, "unk_token")) {
       const std::string_view unk = str(*u, "model.unk_token");
-      auto it = by_token.find(unk);
-      if (it == by_token.end()) fail("model.unk_token", "\"" + std::string(unk) + "\" is not in the vocabulary");
-      opt.unk_id = it->second;
+      opt.unk_id = by_token.find(unk);
+      if (opt.unk_id == StringIdMap::kNone) fail("model.unk_token", "\"" + std::string(unk) + "\" is not in the vocabulary");
     }
 
     std::vector<MergeRule> merges;
     bool cut_ok = !t.byte_level;
+    // Join table: exact only if unknown characters cannot interact across a cut.
+    bool full_fallback = opt.byte_fallback;
+    for (int b = 0; b < 256 && full_fallback; ++b) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      full_fallback = by_token.find(name) != StringIdMap::kNone;
+    }
+    bool joins_ok = !t.byte_level && (full_fallback || !opt.fuse_unk || opt.unk_id == StringIdMap::kNone);
+    auto is_special_symbol = [&](std::string_view tok) {
+      return (tok.size() == 6 && tok.substr(0, 3) == "<0x" && tok[5] == '>') ||
+             (opt.unk_id != StringIdMap::kNone && tok == t.id_to_token[opt.unk_id]);
+    };
     size_t i = 0;
-    for (element m : arr(need(o, "merges", part), "model.merges")) {
-      const std::string mp = "model.merges[" + std::to_string(i++) + "]";
+    std::string joined;
+    array merge_list = arr(need(o, "merges", part), "model.merges");
+    merges.reserve(merge_list.size());
+    t.joins.reserve(merge_list.size());
+    for (element m : merge_list) {
+      auto mp = [&] { return "model.merges[" + std::to_string(i) + "]"; };
       std::string_view left, right;
       std::string_view s;
       if (!m.get(s)) {
         const size_t sp = s.find(' ');
         if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
-          fail(mp, "expected \"LEFT RIGHT\", found \"" + std::string(s) + "\"");
+          fail(mp(), "expected \"LEFT RIGHT\", found \"" + std::string(s) + "\"");
         left = s.substr(0, sp);
         right = s.substr(sp + 1);
       } else {
-        array pair = arr(m, mp);
-        if (pair.size() != 2) fail(mp, "expected two strings");
-        left = str(pair.at(0), mp);
-        right = str(pair.at(1), mp);
+        array pair;
+        if (m.get(pair) || pair.size() != 2 || pair.at(0).get(left) || pair.at(1).get(right))
+          fail(mp(), "expected \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"]");
       }
-      const auto l = by_token.find(left), r = by_token.find(right);
-      const std::string joined = std::string(left) + std::string(right);
-      const auto res = by_token.find(joined);
-      if (l == by_token.end() || r == by_token.end() || res == by_token.end())
-        fail(mp, "\"" + std::string(left) + " " + std::string(right) + "\" uses or makes a token missing from the vocabulary");
-      merges.push_back(MergeRule{l->second, r->second, res->second});
+      joined.assign(left).append(right);
+      const uint32_t l = by_token.find(left), r = by_token.find(right), res = by_token.find(joined);
+      if (l == StringIdMap::kNone || r == StringIdMap::kNone || res == StringIdMap::kNone)
+        fail(mp(), "\"" + std::string(left) + " " + std::string(right) + "\" uses or makes a token missing from the vocabulary");
+      merges.push_back(MergeRule{l, r, res});
+      if (joins_ok) {
+        if (is_special_symbol(left) || is_special_symbol(right)) {
+          joins_ok = false;
+        } else {
+          int len;
+          const size_t last = text::utf8_last_char_start(left);
+          const uint32_t x = text::utf8_decode(left.data() + last, left.data() + left.size(), &len);
+          const uint32_t y = text::utf8_decode(right.data(), right.data() + right.size(), &len);
+          t.joins.add(x, y);
+        }
+      }
       // A merge that glues a non-"▁" character to a following "▁" forbids cutting there.
       if (cut_ok && right.substr(0, kMetaspaceChar.size()) == kMetaspaceChar &&
           !(left.size() >= kMetaspaceChar.size() && left.substr(left.size() - kMetaspaceChar.size()) == kMetaspaceChar))
         cut_ok = false;
+      ++i;
     }
+    if (joins_ok && !opt.ignore_merges) t.joins.enable();
     // Cutting is exact only where the whole segment would otherwise be one word.
     t.cut_at_metaspace = cut_ok && !opt.ignore_merges && t.splits.empty() && (!t.metaspace || !t.metaspace->split);
     t.model = std::make_unique<BpeModel>(std::move(token_bytes), merges, opt, origin_);
@@ -361,9 +389,14 @@ std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std:
   if (t->metaspace && !t->normalizer.empty())
     ld.fail("normalizer", "a normalizer together with a Metaspace pre-tokenizer is not supported");
   size_t vocab_size = 0;
-  std::unordered_map<std::string_view, uint32_t> by_token;
-  ld.model(root, *t, vocab_size, by_token);
-  by_token.clear();  // its keys view id_to_token, which changes below
+  {
+    StringIdMap by_token;  // its keys view id_to_token, which changes below
+    ld.model(root, *t, vocab_size, by_token);
+    // HF gives an added token whose text is in the model's vocabulary the model's id, whatever
+    // the file says.
+    for (AddedToken& a : t->added)
+      if (const uint32_t id = by_token.find(a.content); id != StringIdMap::kNone) a.id = id;
+  }
   for (const AddedToken& a : t->added) {
     if (a.normalized && !t->normalizer.empty())
       ld.fail("added_tokens", "\"" + a.content + "\" is normalized; normalized added tokens with a normalizer are not supported");

@@ -23,14 +23,17 @@ QWEN2_REGEX = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N
 
 
 def extra_added(t):
-    n = max(v for v in t["model"]["vocab"].values())
-    n = max([n] + [a["id"] for a in t["added_tokens"]]) + 1
+    """Turns three reserved added tokens into ones with lstrip / single_word / rstrip. (HF assigns
+    added-token ids itself on load, so a consistent file reuses existing slots.)"""
     base = {"single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": False}
-    t["added_tokens"] += [
-        dict(base, id=n, content="<mask>", lstrip=True),
-        dict(base, id=n + 1, content="word", single_word=True),
-        dict(base, id=n + 2, content="[SEP]", rstrip=True, special=True),
-    ]
+    slots = [a for a in t["added_tokens"] if "reserved" in a["content"]]
+    if not slots:  # LLaMA-2 has none to reuse: append after the vocabulary, as HF numbers them
+        n = max(t["model"]["vocab"].values()) + 1
+        slots = [dict(base, id=n + i, content="") for i in range(3)]
+        t["added_tokens"] += slots
+    slots[0].update(dict(base, content="<mask>", lstrip=True))
+    slots[1].update(dict(base, content="wordzz", single_word=True))
+    slots[2].update(dict(base, content="[SEP]", rstrip=True, special=True))
 
 
 def variant(name, t):

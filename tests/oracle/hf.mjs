@@ -2,8 +2,9 @@
 //
 //   node tests/oracle/hf.mjs encode TOKENIZER.json IN.jsonl OUT [--plain-special] [--no-special]
 //     one JSON array of ids per input line ({"text": ...}), as HF's encode(text, add_special_tokens).
-//     --plain-special: special tokens are plain text (HF has no switch for it in this binding, so
-//     they are taken out of added_tokens, which is what encode_special_tokens=True does).
+//     --plain-special: special tokens are plain text. This binding has no encode_special_tokens
+//     switch, so their strings are replaced by ones no text contains (removing them instead would
+//     make HF renumber the remaining added tokens).
 //   node tests/oracle/hf.mjs decode TOKENIZER.json IN OUT [--skip-special]
 //     IN holds one JSON array of ids per line; OUT gets {"text": ...} per line.
 //   node tests/oracle/hf.mjs time TOKENIZER.json IN.jsonl
@@ -14,11 +15,23 @@ import { Tokenizer } from 'tokenizers';
 
 const [mode, tokPath, inPath, outPath, ...flags] = process.argv.slice(2);
 let json = JSON.parse(fs.readFileSync(tokPath, 'utf8'));
-if (flags.includes('--plain-special')) {
-  json.added_tokens = (json.added_tokens || []).filter((t) => !t.special);
+const renamed = flags.includes('--plain-special');
+const fileIds = new Map();  // added token content -> id in the file
+if (renamed) {
+  for (const t of json.added_tokens || []) {
+    if (t.special) t.content = `\u27e6longctx-unmatchable-special-${t.id}\u27e7`;
+    else fileIds.set(t.content, t.id);
+  }
 }
 const tok = Tokenizer.fromString(JSON.stringify(json));
 json = null;
+// Renamed specials that are not in the model vocabulary get new ids from HF, which shifts the
+// non-special added tokens after them: translate those back to the file's ids.
+const translate = new Map();
+for (const [content, id] of fileIds) {
+  const hfId = tok.tokenToId(content);
+  if (hfId !== null && hfId !== undefined && hfId !== id) translate.set(hfId, id);
+}
 const addSpecial = !flags.includes('--no-special');
 
 async function* lines(path) {
@@ -30,7 +43,8 @@ if (mode === 'encode') {
   const out = fs.createWriteStream(outPath);
   for await (const line of lines(inPath)) {
     const e = await tok.encode(JSON.parse(line).text, null, { addSpecialTokens: addSpecial });
-    if (!out.write(JSON.stringify(e.getIds()) + '\n')) await new Promise((r) => out.once('drain', r));
+    const ids = translate.size ? e.getIds().map((id) => translate.get(id) ?? id) : e.getIds();
+    if (!out.write(JSON.stringify(ids) + '\n')) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((r) => out.end(r));
 } else if (mode === 'decode') {

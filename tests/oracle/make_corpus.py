@@ -49,7 +49,7 @@ HAND_WRITTEN = [
     "Punctuation runs: !!! ??? ... --- *** ### $$$ %%% ^^^ &&& ((( ))) [[[ ]]] {{{ }}} ||| \\\\\\ /// ~~~ ``` ''' \"\"\"",
     "Mixed: abc123def 123abc !abc ?123 ,,,a a,,, 'a 'ab 'abc",
     "▁ already a metaspace ▁▁ two ▁x",
-    "Added tokens: a <mask> b  <mask>c word words sword word_ x-word-y [SEP]  next [SEP]\n\nz word",
+    "Added tokens: a <mask> b  <mask>c wordzz wordzzs swordzz wordzz_ x-wordzz-y [SEP]  next [SEP]\n\nz wordzz",
 ]
 
 

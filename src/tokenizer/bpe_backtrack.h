@@ -1,0 +1,74 @@
+// Linear-time BPE for long words: the backtracking encoder of van Antwerpen & Neubeck (GitHub's
+// rust-gems `bpe` crate, 2024), here for merge lists as Hugging Face stores them.
+//
+// It rests on one property: a token sequence is the BPE encoding of its concatenation exactly
+// when every adjacent pair (a, b) is "compatible", i.e. BPE(bytes(a) + bytes(b)) = [a, b], and
+// every token is its own encoding. So the encoding can be built left to right: at each position
+// take the longest token that matches the text and is compatible with the previous one; when
+// none is, back up. Encodings of prefixes are unique, so a position from which nothing fits is
+// dead for good, which bounds the backtracking. The heap algorithm costs O(n log n) with a large
+// constant (one heap operation and hash probe per merge); this does a trie walk per token.
+//
+// Compatibility of (a, b) is decided without re-encoding: walk up the right spine of a's merge
+// tree and the left spine of b's, in rank order, and check whether the merge across the
+// boundary would fire before the symbols next to it change (see valid_pair()).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "bpe_model.h"
+#include "hash.h"
+
+namespace longctx::tokenizer {
+
+class BpeBacktrack {
+ public:
+  static constexpr uint32_t kNone = ~0u;
+
+  // Builds the trie of reachable tokens and every token's merge tree (~0.1 s for 128K tokens).
+  explicit BpeBacktrack(const BpeModel& model);
+
+  // Appends the encoding of s, whose every character must be a single-symbol token (the caller
+  // splits unknown characters off first).
+  void encode(std::string_view s, std::vector<uint32_t>& out, BpeScratch& scratch) const;
+
+  // BPE(bytes(a) + bytes(b)) == [a, b], for reachable a and b.
+  bool valid_pair(uint32_t a, uint32_t b) const;
+  // valid_pair through a per-thread memo (pairs repeat: most text reuses a few thousand tokens).
+  bool valid_pair_memo(uint32_t a, uint32_t b, std::vector<uint64_t>& memo) const;
+  static constexpr size_t kPairMemoSize = 1 << 16;
+
+  // The id of the symbol (character or byte) starting at p, or kNone if it is not a token.
+  uint32_t symbol_at(const char* p, const char* end, int* len) const;
+
+ private:
+  uint32_t longest_match(const char* p, const char* end) const;
+  uint32_t child(uint32_t node, uint8_t byte) const {
+    if (node == 0) return root_child_[byte];
+    const Node& n = nodes_[node];
+    for (uint32_t c = n.first_child, e = n.first_child + n.children; c < e; ++c)
+      if (edge_[c] == byte) return c;
+    return kNone;
+  }
+  void build_trie(const std::vector<uint32_t>& reachable_tokens);
+
+  const BpeModel& model_;
+  // Per token: the merge that made it in its own encoding (kNone for base symbols and for
+  // tokens BPE never produces), its length in bytes, and its longest proper prefix that is a
+  // reachable token.
+  std::vector<uint32_t> rank_, left_, right_, length_, next_prefix_;
+  // Byte trie over reachable tokens, laid out breadth-first so that a node's children are
+  // contiguous (a short scan, not a hash probe per byte); the root's children are a table.
+  struct Node {
+    uint32_t first_child = 0;
+    uint32_t children = 0;
+    uint32_t token = kNone;  // the token ending here
+  };
+  std::vector<Node> nodes_;
+  std::vector<uint8_t> edge_;  // edge_[i]: the byte leading into node i
+  uint32_t root_child_[256];
+};
+
+}  // namespace longctx::tokenizer
