@@ -9,56 +9,12 @@ namespace longctx::tokenizer {
 
 namespace {
 constexpr uint32_t kInf = ~0u;
-
-// BPE of one token's string by the linear scan, recording the last merge applied.
-struct OwnEncoding {
-  bool single = false;  // the token encodes to itself
-  uint32_t rank = kInf, left = kInf, right = kInf;
-};
-
-OwnEncoding encode_token(const BpeModel& m, std::string_view bytes, std::vector<uint32_t>& sym,
-                         std::vector<uint32_t>& rank, std::vector<uint32_t>& result) {
-  OwnEncoding e;
-  sym.clear();
-  const bool byte_level = m.options().byte_level;
-  for (size_t i = 0; i < bytes.size();) {
-    const int len = byte_level ? 1 : std::min<int>(text::utf8_len(static_cast<uint8_t>(bytes[i])), bytes.size() - i);
-    const uint32_t id = byte_level ? m.byte_id(static_cast<uint8_t>(bytes[i])) : m.token_id(bytes.substr(i, len));
-    if (id == StringIdMap::kNone) return e;  // made of characters that are not symbols
-    sym.push_back(id);
-    i += len;
-  }
-  // The linear merge of BpeModel, keeping the last merge applied.
-  size_t n = sym.size();
-  rank.assign(n, kInf);
-  result.assign(n, 0);
-  auto pair_at = [&](size_t i) {
-    const BpeModel::Merge* mg = m.find_merge(sym[i], sym[i + 1]);
-    rank[i] = mg ? mg->rank : kInf;
-    result[i] = mg ? mg->result : 0;
-  };
-  for (size_t i = 0; i + 1 < n; ++i) pair_at(i);
-  while (n > 1) {
-    size_t best = 0;
-    for (size_t i = 1; i + 1 < n; ++i)
-      if (rank[i] < rank[best]) best = i;
-    if (rank[best] == kInf) break;
-    e.rank = rank[best];
-    e.left = sym[best];
-    e.right = sym[best + 1];
-    sym[best] = result[best];
-    sym.erase(sym.begin() + best + 1);
-    rank.erase(rank.begin() + best + 1);
-    result.erase(result.begin() + best + 1);
-    --n;
-    if (best + 1 < n) pair_at(best);
-    if (best > 0) pair_at(best - 1);
-  }
-  e.single = n == 1;
-  return e;
-}
 }  // namespace
 
+// Every token's own merge tree, without re-running BPE on each token: a base symbol (one byte, or
+// one character for SentencePiece-style models) encodes to itself; a longer token t does iff
+// some merge (a, b) -> t, with a and b reachable, is reached without a merge crossing the a|b
+// boundary first (spine_walk with the final merge allowed). Shorter tokens are settled first.
 BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
   const size_t n = model.size();
   rank_.assign(n, kInf);
@@ -67,17 +23,48 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
   length_.assign(n, 0);
   next_prefix_.assign(n, kNone);
   std::vector<uint8_t> reachable(n, 0);
-  std::vector<uint32_t> sym, ranks, results;
-  for (uint32_t t = 0; t < n; ++t) {
+
+  // Rules grouped by result (CSR), each group in rank order.
+  const std::vector<MergeRule>& rules = model.merge_rules();
+  std::vector<uint32_t> first(n + 1, 0), by_result(rules.size());
+  for (const MergeRule& r : rules) ++first[r.result + 1];
+  for (size_t t = 0; t < n; ++t) first[t + 1] += first[t];
+  {
+    std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+    for (uint32_t rank = 0; rank < rules.size(); ++rank) by_result[fill[rules[rank].result]++] = rank;
+  }
+
+  // Tokens by byte length (counting sort), so that parts come before wholes.
+  size_t max_len = 0;
+  for (uint32_t t = 0; t < n; ++t) max_len = std::max(max_len, model.token_bytes(t).size());
+  std::vector<uint32_t> start(max_len + 2, 0), order(n);
+  for (uint32_t t = 0; t < n; ++t) ++start[model.token_bytes(t).size() + 1];
+  for (size_t l = 0; l <= max_len; ++l) start[l + 1] += start[l];
+  for (uint32_t t = 0; t < n; ++t) order[start[model.token_bytes(t).size()]++] = t;
+
+  PairCache cache;
+  for (const uint32_t t : order) {
     const std::string& b = model.token_bytes(t);
     if (b.empty()) continue;
-    const OwnEncoding e = encode_token(model, b, sym, ranks, results);
-    if (!e.single || sym[0] != t) continue;
-    reachable[t] = 1;
-    rank_[t] = e.rank;  // kInf for base symbols
-    left_[t] = e.left;
-    right_[t] = e.right;
-    length_[t] = static_cast<uint32_t>(b.size());
+    const int char_len = model.options().byte_level ? 1 : text::utf8_len(static_cast<uint8_t>(b[0]));
+    if (static_cast<size_t>(char_len) == b.size()) {
+      reachable[t] = 1;  // a base symbol
+    } else {
+      for (uint32_t k = first[t]; k < first[t + 1]; ++k) {
+        const uint32_t rank = by_result[k];
+        const MergeRule& r = rules[rank];
+        if (!reachable[r.left] || !reachable[r.right]) continue;
+        const BpeModel::Merge* m = model.find_merge(r.left, r.right);
+        if (!m || m->rank != rank) continue;  // a repeated pair: HF keeps the first
+        if (!spine_walk(r.left, r.right, /*allow_top=*/true, cache)) continue;
+        reachable[t] = 1;
+        rank_[t] = rank;
+        left_[t] = r.left;
+        right_[t] = r.right;
+        break;
+      }
+    }
+    if (reachable[t]) length_[t] = static_cast<uint32_t>(b.size());
   }
   std::vector<uint32_t> tokens;
   for (uint32_t t = 0; t < n; ++t)
@@ -95,10 +82,26 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
 }
 
 void BpeBacktrack::build_trie(const std::vector<uint32_t>& reachable_tokens) {
-  std::vector<std::string_view> keys;
-  std::vector<uint32_t> order(reachable_tokens);
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return model_.token_bytes(a) < model_.token_bytes(b); });
+  // Sort by bytes; comparing the first 8 bytes as one big-endian integer settles most pairs.
+  struct Key {
+    uint64_t prefix;
+    uint32_t id;
+  };
+  std::vector<Key> keys;
+  keys.reserve(reachable_tokens.size());
+  for (const uint32_t t : reachable_tokens) {
+    const std::string& b = model_.token_bytes(t);
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; ++i) prefix = (prefix << 8) | (i < b.size() ? static_cast<uint8_t>(b[i]) : 0);
+    keys.push_back(Key{prefix, t});
+  }
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return model_.token_bytes(a.id) < model_.token_bytes(b.id);
+  });
+  std::vector<uint32_t> order;
+  order.reserve(keys.size());
+  for (const Key& k : keys) order.push_back(k.id);
   // Breadth-first: each queued node covers the sorted tokens [lo, hi) that share its `depth`-byte
   // prefix; the shortest of them (first in order) may end exactly at the node.
   struct Pending {
@@ -154,19 +157,22 @@ uint32_t BpeBacktrack::longest_match(const char* p, const char* end) const {
 // change (rho < rank; on a tie the spine merge is further left and goes first) and no later than
 // R's next change (rho <= rank; on a tie the cross merge is further left). If it ever fires the
 // pair is not compatible; if both spines run out without it firing, it is.
-bool BpeBacktrack::valid_pair(uint32_t a, uint32_t b) const {
+bool BpeBacktrack::valid_pair(uint32_t a, uint32_t b, PairCache& cache) const {
+  return spine_walk(a, b, /*allow_top=*/false, cache);
+}
+
+bool BpeBacktrack::spine_walk(uint32_t a, uint32_t b, bool allow_top, PairCache& cache) const {
   uint32_t ls[64], rs[64];  // spines top-down; tokens are far shorter than 64 symbols deep
   int nl = 0, nr = 0;
   for (uint32_t t = a; t != kNone && nl < 64; t = right_[t]) ls[nl++] = t;
   for (uint32_t t = b; t != kNone && nr < 64; t = left_[t]) rs[nr++] = t;
   int i = nl - 1, j = nr - 1;  // bottom of each spine
   while (true) {
-    const BpeModel::Merge* m = model_.find_merge(ls[i], rs[j]);
-    const uint32_t rho = m ? m->rank : kInf;
+    const uint32_t rho = model_.lookup(ls[i], rs[j], cache).rank;
     const uint32_t next_l = i > 0 ? rank_[ls[i - 1]] : kInf;
     const uint32_t next_r = j > 0 ? rank_[rs[j - 1]] : kInf;
+    if (next_l == kInf && next_r == kInf) return allow_top || rho == kInf;
     if (rho != kInf && rho < next_l && rho <= next_r) return false;
-    if (next_l == kInf && next_r == kInf) return true;
     if (next_l <= next_r) {
       --i;
     } else {
@@ -175,12 +181,13 @@ bool BpeBacktrack::valid_pair(uint32_t a, uint32_t b) const {
   }
 }
 
-bool BpeBacktrack::valid_pair_memo(uint32_t a, uint32_t b, std::vector<uint64_t>& memo) const {
+bool BpeBacktrack::valid_pair_memo(uint32_t a, uint32_t b, BpeScratch& scratch) const {
+  std::vector<uint64_t>& memo = scratch.pair_memo;
   // Entry: a (31 bits) | result bit | b (32 bits); ids are below 2^31 (the loader checks).
   const uint64_t key = (static_cast<uint64_t>(a) << 33) | b;
   uint64_t& e = memo[mix64(key) & (kPairMemoSize - 1)];
   if ((e & ~(1ULL << 32)) == key) return (e >> 32) & 1;
-  const bool v = valid_pair(a, b);
+  const bool v = valid_pair(a, b, scratch.pairs);
   e = key | (static_cast<uint64_t>(v) << 32);
   return v;
 }
@@ -202,7 +209,7 @@ void BpeBacktrack::encode(std::string_view s, std::vector<uint32_t>& out, BpeScr
     for (uint32_t t = cand; t != kNone; t = next_prefix_[t]) {
       const size_t stop = pos + length_[t];
       if (stop < n && is_dead(stop)) continue;
-      if (!stack.empty() && !valid_pair_memo(stack.back(), t, scratch.pair_memo)) continue;
+      if (!stack.empty() && !valid_pair_memo(stack.back(), t, scratch)) continue;
       stack.push_back(t);
       pos = stop;
       pushed = true;

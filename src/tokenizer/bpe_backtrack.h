@@ -35,9 +35,12 @@ class BpeBacktrack {
   void encode(std::string_view s, std::vector<uint32_t>& out, BpeScratch& scratch) const;
 
   // BPE(bytes(a) + bytes(b)) == [a, b], for reachable a and b.
-  bool valid_pair(uint32_t a, uint32_t b) const;
+  bool valid_pair(uint32_t a, uint32_t b, PairCache& cache) const;
+  // The spine walk behind valid_pair. allow_top: the merge of (a, b) itself may fire last (is
+  // a's and b's merge the last step of BPE(bytes(a) + bytes(b))?).
+  bool spine_walk(uint32_t a, uint32_t b, bool allow_top, PairCache& cache) const;
   // valid_pair through a per-thread memo (pairs repeat: most text reuses a few thousand tokens).
-  bool valid_pair_memo(uint32_t a, uint32_t b, std::vector<uint64_t>& memo) const;
+  bool valid_pair_memo(uint32_t a, uint32_t b, BpeScratch& scratch) const;
   static constexpr size_t kPairMemoSize = 1 << 16;
 
   // The id of the symbol (character or byte) starting at p, or kNone if it is not a token.

@@ -28,6 +28,7 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
     merges_.insert(pair_key(m.left, m.right), Merge{rank, m.result});
   }
   merge_count_ = merges.size();
+  rules_ = merges;
   for (int b = 0; b < 256; ++b) {
     char c = static_cast<char>(b);
     byte_ids_[b] = (options_.byte_level || b < 128) ? vocab_.find(std::string_view(&c, 1)) : StringIdMap::kNone;
@@ -143,9 +144,9 @@ void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
     uint32_t* rank = s.ranks.data();
     uint32_t* result = s.results.data();
     auto pair_at = [&](size_t i) {
-      const Merge* m = find_merge(sym[i], sym[i + 1]);
-      rank[i] = m ? m->rank : kNoRank;
-      result[i] = m ? m->result : 0;
+      const MergeValue m = lookup(sym[i], sym[i + 1], s.pairs);
+      rank[i] = m.rank;
+      result[i] = m.result;
     };
     for (size_t i = 0; i + 1 < n; ++i) pair_at(i);
     while (n > 1) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hash.h"
+#include "pair_cache.h"
 
 namespace longctx::tokenizer {
 
@@ -44,6 +45,7 @@ struct BpeScratch {
   std::vector<uint32_t> stack;
   std::vector<uint64_t> dead;
   std::vector<uint64_t> pair_memo;
+  PairCache pairs;
 };
 
 class BpeModel {
@@ -54,7 +56,7 @@ class BpeModel {
   static constexpr size_t kLinearMergeMax = 48;
   // Words longer than this many bytes use the backtracking encoder (bpe_backtrack.h) when the
   // vocabulary allows it.
-  static constexpr size_t kBacktrackMinBytes = 16;
+  static constexpr size_t kBacktrackMinBytes = 48;
 
   // token_bytes[id] is the token in model space ("" for ids the model does not own, such as added
   // tokens outside its vocabulary). Throws Error naming `origin` on duplicate tokens or merges.
@@ -81,7 +83,19 @@ class BpeModel {
     uint32_t rank, result;
   };
   const Merge* find_merge(uint32_t left, uint32_t right) const { return merges_.find(pair_key(left, right)); }
+  // The same through a per-thread cache; rank kNoRank when there is no such merge.
+  MergeValue lookup(uint32_t left, uint32_t right, PairCache& cache) const {
+    const uint64_t key = pair_key(left, right);
+    size_t slot;
+    if (const MergeValue* v = cache.find(key, &slot)) return *v;
+    const Merge* m = merges_.find(key);
+    const MergeValue v = m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
+    cache.put(slot, key, v);
+    return v;
+  }
   size_t merge_count() const { return merge_count_; }
+  // The merge list in rank order (rank = index), as given.
+  const std::vector<MergeRule>& merge_rules() const { return rules_; }
 
   // Whether long words may use the backtracking encoder: every character is either a symbol or
   // falls back to byte tokens that no merge involves (so unknown characters are barriers).
@@ -98,6 +112,7 @@ class BpeModel {
   std::vector<std::string> token_bytes_;
   StringIdMap vocab_;
   FlatMap64<Merge> merges_;
+  std::vector<MergeRule> rules_;
   size_t merge_count_ = 0;
   size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
   BpeOptions options_;

@@ -33,6 +33,7 @@ uint32_t byte_to_char(uint8_t b) { return maps().to_char[b]; }
 int char_to_byte(uint32_t cp) { return cp < maps().to_byte.size() ? maps().to_byte[cp] : -1; }
 
 std::string byte_level_to_bytes(std::string_view token, bool* exact) {
+  const Maps& m = maps();
   std::string out;
   out.reserve(token.size());
   if (exact) *exact = true;
@@ -41,7 +42,7 @@ std::string byte_level_to_bytes(std::string_view token, bool* exact) {
   while (p < end) {
     int len;
     const uint32_t cp = text::utf8_decode(p, end, &len);
-    const int b = char_to_byte(cp);
+    const int b = cp < m.to_byte.size() ? m.to_byte[cp] : -1;
     if (b >= 0) {
       out.push_back(static_cast<char>(b));
     } else {

@@ -46,7 +46,7 @@ class Tokenizer {
   std::optional<std::string> id_to_token(uint32_t id) const;
   std::optional<uint32_t> token_to_id(std::string_view token) const;
   bool is_special(uint32_t id) const;
-  // FNV-1a 64 of the tokenizer.json bytes, as 16 hex digits: names the tokenizer in manifests.
+  // A 64-bit hash of the tokenizer.json bytes, as 16 hex digits: names the tokenizer in manifests.
   const std::string& content_hash() const;
   // Ids the post-processor puts before / after the text when add_special_tokens is on.
   const std::vector<uint32_t>& prefix_ids() const;

@@ -1,0 +1,38 @@
+// A per-thread, direct-mapped cache in front of the merge table. The merge table of a 128K
+// vocabulary is ~8 MB, so a probe usually misses the CPU caches; the pairs real text asks about
+// repeat heavily, and this 256 KB table stays in L2.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hash.h"
+
+namespace longctx::tokenizer {
+
+struct MergeValue {
+  uint32_t rank, result;  // rank == ~0u: no such merge
+};
+
+class PairCache {
+ public:
+  static constexpr size_t kEntries = 1 << 14;
+
+  // The cached value of pair key, or nullptr.
+  const MergeValue* find(uint64_t key, size_t* slot) {
+    if (entries_.empty()) entries_.assign(kEntries, Entry{~0ULL, {0, 0}});
+    *slot = mix64(key) & (kEntries - 1);
+    const Entry& e = entries_[*slot];
+    return e.key == key ? &e.value : nullptr;
+  }
+  void put(size_t slot, uint64_t key, MergeValue v) { entries_[slot] = Entry{key, v}; }
+
+ private:
+  struct Entry {
+    uint64_t key;
+    MergeValue value;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace longctx::tokenizer
