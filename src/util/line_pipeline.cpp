@@ -1,5 +1,6 @@
 #include "longctx/util/line_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -36,6 +37,9 @@ class BlockReader {
   bool next(Block& b) {
     b.data.clear();
     b.data.swap(carry_);
+    // Room for a full block, a carried-over partial line and the padding, so that neither the
+    // reads nor the padding reallocate (a reallocation copies the whole block).
+    b.data.reserve(2 * kBlockBytes + kPadding);
     while (!eof_ && b.data.size() < kBlockBytes) {
       const size_t old = b.data.size();
       b.data.resize(old + kBlockBytes);
@@ -88,8 +92,7 @@ class BlockReader {
   void finish(Block& b) {
     b.index = index_++;
     b.first_line = line_;
-    b.lines = 0;
-    for (const char c : b.data) b.lines += c == '\n';
+    b.lines = static_cast<uint64_t>(std::count(b.data.begin(), b.data.end(), '\n'));
     if (!b.data.empty() && b.data.back() != '\n') ++b.lines;  // a last line without '\n'
     line_ += b.lines;
     b.size = b.data.size();

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""`longctx tokenize` / `decode` as a user meets them: output independent of the thread count,
+one clear line and a non-zero exit for every kind of bad input, nothing half-written left behind.
+
+usage: test_tokenize_cli.py ROOT BUILD   (BUILD/oracle/corpus.jsonl comes from the corpus fixture)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT, BUILD = sys.argv[1:3]
+LONGCTX = os.path.join(BUILD, "longctx")
+TOK = {n: os.path.join(ROOT, "data/tokenizers", n, "tokenizer.json") for n in ("llama2", "mistral", "llama3")}
+CORPUS = os.path.join(BUILD, "oracle", "corpus.jsonl")
+failures = []
+
+
+def run(*args, stdin=None):
+    return subprocess.run([LONGCTX, *args], input=stdin, capture_output=True)
+
+
+def check(name, cond, detail=""):
+    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + detail}")
+    if not cond:
+        failures.append(name)
+
+
+def expect_error(name, args, message, stdin=None, rc=1):
+    r = run(*args, stdin=stdin)
+    err = r.stderr.decode()
+    one_line = err.count("\n") == 1 and err.endswith("\n")
+    check(name, r.returncode == rc and one_line and message in err and not r.stdout,
+          f"rc={r.returncode} stderr={err!r} stdout={r.stdout[:80]!r}")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # Same bytes whatever the thread count, from a file or from standard input.
+    for name in ("llama2", "llama3"):
+        outs = {}
+        for threads in (1, 2, 3, 7):
+            r = run("tokenize", "-q", "--threads", str(threads), "--tokenizer", TOK[name], CORPUS)
+            outs[threads] = r.stdout
+            check(f"{name} --threads {threads} exits 0", r.returncode == 0, r.stderr.decode())
+        check(f"{name} output identical for 1, 2, 3, 7 threads", len(set(outs.values())) == 1)
+        with open(CORPUS, "rb") as f:
+            r = run("tokenize", "-q", "--threads", "2", "--tokenizer", TOK[name], "-", stdin=f.read())
+        check(f"{name} stdin gives the file's output", r.stdout == outs[1])
+        lines = outs[1].decode().splitlines()
+        with open(CORPUS, encoding="utf-8") as f:
+            n_in = sum(1 for _ in f)
+        check(f"{name} one array per input line", len(lines) == n_in and all(l.startswith("[") for l in lines))
+
+    # decode(tokenize(text)) == text for a byte-level tokenizer (special strings kept as text).
+    sample = os.path.join(tmp, "sample.jsonl")
+    texts = ["Hello, world!", "  spaces\tand\nnewlines\r\n", "中文 \U0001F999 é", "<|begin_of_text|> stays text"]
+    with open(sample, "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}) + "\n")
+    ids = run("tokenize", "-q", "--tokenizer", TOK["llama3"], sample).stdout
+    back = run("decode", "--tokenizer", TOK["llama3"], "-", stdin=ids).stdout.decode().splitlines()
+    check("llama3 decode(tokenize(x)) == x", [json.loads(l)["text"] for l in back] == texts, repr(back))
+    ids = run("tokenize", "-q", "--parse-special", "--tokenizer", TOK["llama3"], sample).stdout.decode().splitlines()
+    check("--parse-special maps <|begin_of_text|> to 128000", json.loads(ids[3])[0] == 128000, ids[3])
+    ids = run("tokenize", "-q", "--tokenizer", TOK["llama3"], sample).stdout.decode().splitlines()
+    check("special strings are plain text by default", 128000 not in json.loads(ids[3]), ids[3])
+    ids = run("tokenize", "-q", "--no-bos", "--tokenizer", TOK["llama2"], sample).stdout.decode().splitlines()
+    check("--no-bos drops <s>", json.loads(ids[0])[0] != 1, ids[0])
+
+    # Bad input: one line naming what is wrong and where, exit 1, no output.
+    bad = os.path.join(tmp, "bad.jsonl")
+    with open(bad, "w") as f:
+        f.write('{"text": "fine"}\n{"text": "fine"}\n{"text": "broken\n')
+    expect_error("malformed JSONL line", ["tokenize", "--tokenizer", TOK["llama2"], bad],
+                 f"longctx: {bad}:3: expected a JSON object, found invalid JSON")
+    with open(bad, "w") as f:
+        f.write('{"text": "fine"}\n{"text": 42}\n')
+    expect_error("text not a string", ["tokenize", "--tokenizer", TOK["llama2"], bad],
+                 f'longctx: {bad}:2: expected "text" to be a string, found a number')
+    with open(bad, "w") as f:
+        f.write('{"body": "x"}\n')
+    expect_error("no text field", ["tokenize", "--tokenizer", TOK["llama2"], bad],
+                 f'longctx: {bad}:1: expected a "text" field, found none')
+    with open(bad, "w") as f:
+        f.write('["x"]\n')
+    expect_error("not an object", ["tokenize", "--tokenizer", TOK["llama2"], bad],
+                 f"longctx: {bad}:1: expected a JSON object, found an array")
+    with open(bad, "w") as f:
+        f.write('{"text": "a"}\n\n{"text": "b"}\n')
+    expect_error("empty line", ["tokenize", "--tokenizer", TOK["llama2"], bad],
+                 f"longctx: {bad}:2: expected a JSON object, found an empty line")
+    expect_error("missing input", ["tokenize", "--tokenizer", TOK["llama2"], "/nonexistent.jsonl"],
+                 "longctx: /nonexistent.jsonl: cannot open: No such file or directory")
+    expect_error("missing tokenizer", ["tokenize", "--tokenizer", "/nonexistent.json", bad],
+                 "longctx: /nonexistent.json: cannot read: No such file or directory")
+    broken_tok = os.path.join(tmp, "tokenizer.json")
+    with open(broken_tok, "w") as f:
+        f.write('{"model": {"type": "BPE", "vocab": {}, ')
+    expect_error("malformed tokenizer.json", ["tokenize", "--tokenizer", broken_tok, bad],
+                 f"longctx: {broken_tok}: not valid JSON")
+    with open(broken_tok, "w") as f:
+        json.dump({"model": {"type": "WordPiece", "vocab": {}}}, f)
+    expect_error("unsupported model", ["tokenize", "--tokenizer", broken_tok, bad],
+                 f'longctx: {broken_tok}: model: type "WordPiece" is not supported')
+    with open(bad, "w") as f:
+        f.write("[1, 2, -3]\n")
+    expect_error("decode: negative id", ["decode", "--tokenizer", TOK["llama2"], bad],
+                 f"longctx: {bad}:1: element 2: expected a non-negative integer token id")
+    with open(bad, "w") as f:
+        f.write("[1, 2]\n[99999999]\n")
+    expect_error("decode: id outside the vocabulary", ["decode", "--tokenizer", TOK["llama2"], bad],
+                 f"longctx: {bad}:2: token id 99999999 is not in the vocabulary")
+    expect_error("unknown flag", ["tokenize", "--tokenizer", TOK["llama2"], "--frobnicate", bad], "--frobnicate", rc=2)
+
+    # An error deep in a large input, with several threads: the right line, and --out untouched.
+    big = os.path.join(tmp, "big.jsonl")
+    with open(big, "w") as f:
+        for i in range(1, 120001):
+            f.write('{"text": 7}\n' if i == 100000 else json.dumps({"text": f"line {i} of a large file"}) + "\n")
+    out = os.path.join(tmp, "out.ids")
+    with open(out, "w") as f:
+        f.write("previous contents\n")
+    expect_error("error at line 100000 with 2 threads", ["tokenize", "--threads", "2", "--tokenizer", TOK["llama3"],
+                                                          "--out", out, big],
+                 f'longctx: {big}:100000: expected "text" to be a string, found a number')
+    with open(out) as f:
+        check("--out left as it was after an error", f.read() == "previous contents\n")
+    check("no temporary file left behind", sorted(os.listdir(tmp)) == ["bad.jsonl", "big.jsonl", "out.ids", "sample.jsonl",
+                                                                        "tokenizer.json"], str(os.listdir(tmp)))
+    r = run("tokenize", "-q", "--threads", "2", "--tokenizer", TOK["llama3"], "--out", out, sample)
+    check("--out written on success", r.returncode == 0 and open(out).read().count("\n") == len(texts))
+    r = run("tokenize", "--help")
+    check("--help lists the options", r.returncode == 0 and b"--parse-special" in r.stdout and b"--threads" in r.stdout)
+
+print(f"{len(failures)} failed")
+sys.exit(1 if failures else 0)

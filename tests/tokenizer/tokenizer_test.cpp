@@ -1,0 +1,64 @@
+// Encoding and decoding on a tiny tokenizer whose results are worked out by hand in the comments.
+#include <gtest/gtest.h>
+
+#include "longctx/tokenizer/tokenizer.h"
+#include "longctx/util/error.h"
+#include "tiny_tokenizers.h"
+
+namespace longctx::tokenizer {
+namespace {
+
+using Ids = std::vector<uint32_t>;
+
+class TinySentencePiece : public ::testing::Test {
+ protected:
+  std::shared_ptr<const Tokenizer> t = Tokenizer::from_json(testing::sentencepiece_json(), "tiny.json");
+  Ids enc(const std::string& s, EncodeOptions o = {}) { return t->encode(s, o); }
+};
+
+TEST_F(TinySentencePiece, MergesLowestRankFirst) {
+  // "▁abc": pairs (▁,a)=3 (a,b)=0 (b,c)=1 → "a b" → (ab,c)=2 → "ab c" → ▁ abc
+  EXPECT_EQ(enc("abc"), (Ids{1, 5, 11}));
+}
+
+TEST_F(TinySentencePiece, LeftmostOnEqualRanks) {
+  // "▁aaa": (▁,a)=3 first → ▁a a a → (a,a)=4 → ▁a aa
+  EXPECT_EQ(enc("aaa"), (Ids{1, 12, 13}));
+  // "▁aa▁a": both (▁,a) pairs have rank 3; the left one goes first, then the right one.
+  EXPECT_EQ(enc("aa a"), (Ids{1, 12, 6, 12}));
+}
+
+TEST_F(TinySentencePiece, ByteFallbackAndFusedUnknowns) {
+  EXPECT_EQ(enc("\xC3\xA9"), (Ids{1, 5, 3, 4}));  // "é" is not in the vocabulary: its bytes are
+  EXPECT_EQ(enc("xyz"), (Ids{1, 5, 0}));          // no <0x78>: <unk>, three of them fused
+  EXPECT_EQ(enc(""), (Ids{1}));
+  EXPECT_EQ(enc("abc", {.add_special_tokens = false}), (Ids{5, 11}));
+}
+
+TEST_F(TinySentencePiece, SpecialTokensArePlainTextUnlessAsked) {
+  // Plain: "▁a<s>b" → ▁a, then "<", "s", ">" are unknown and fuse into one <unk>, then b.
+  EXPECT_EQ(enc("a<s>b"), (Ids{1, 12, 0, 7}));
+  // parse_special: "a" | <s> | "b"; the Prepend normalizer applies to each segment: "▁b" → ▁ b.
+  EXPECT_EQ(enc("a<s>b", {.parse_special = true}), (Ids{1, 12, 1, 5, 7}));
+}
+
+TEST_F(TinySentencePiece, Decode) {
+  EXPECT_EQ(t->decode(Ids{1, 5, 11}), "<s> abc");  // Strip removes one leading space of the whole
+  EXPECT_EQ(t->decode(Ids{1, 5, 11}, true), "abc");
+  EXPECT_EQ(t->decode(Ids{12, 3, 4}), "a\xC3\xA9");
+  EXPECT_EQ(t->decode(Ids{3, 3}), "\xEF\xBF\xBD\xEF\xBF\xBD");  // invalid UTF-8: one U+FFFD per byte
+  EXPECT_THROW(t->decode(Ids{14}), Error);
+}
+
+TEST(Tokenizer, EncoderReusesItsCacheWithoutChangingResults) {
+  const auto t = Tokenizer::load(LONGCTX_SOURCE_DIR "/data/tokenizers/llama2/tokenizer.json");
+  Encoder enc(*t);
+  Ids first, second;
+  enc.encode("Hello world! Hello world!", {}, first);
+  enc.encode("Hello world! Hello world!", {}, second);
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(first, (Ids{1, 15043, 3186, 29991, 15043, 3186, 29991}));  // HF's ids (tests/oracle)
+}
+
+}  // namespace
+}  // namespace longctx::tokenizer
