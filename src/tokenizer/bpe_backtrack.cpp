@@ -127,8 +127,13 @@ void BpeBacktrack::build_trie(const std::vector<uint32_t>& reachable_tokens) {
       lo = hi;
     }
   }
-  std::fill(std::begin(root_child_), std::end(root_child_), kNone);
-  for (uint32_t c = nodes_[0].first_child; c < nodes_[0].first_child + nodes_[0].children; ++c) root_child_[edge_[c]] = c;
+  for (uint32_t v = 0; v < nodes_.size(); ++v) {
+    Node& node = nodes_[v];
+    if (node.children < kDenseFrom) continue;
+    node.dense = static_cast<uint32_t>(dense_.size() / 256);
+    dense_.resize(dense_.size() + 256, kNone);
+    for (uint32_t c = node.first_child; c < node.first_child + node.children; ++c) dense_[node.dense * 256 + edge_[c]] = c;
+  }
 }
 
 uint32_t BpeBacktrack::symbol_at(const char* p, const char* end, int* len) const {

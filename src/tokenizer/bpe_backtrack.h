@@ -49,8 +49,8 @@ class BpeBacktrack {
  private:
   uint32_t longest_match(const char* p, const char* end) const;
   uint32_t child(uint32_t node, uint8_t byte) const {
-    if (node == 0) return root_child_[byte];
     const Node& n = nodes_[node];
+    if (n.dense != kNone) return dense_[n.dense * 256 + byte];
     for (uint32_t c = n.first_child, e = n.first_child + n.children; c < e; ++c)
       if (edge_[c] == byte) return c;
     return kNone;
@@ -63,15 +63,18 @@ class BpeBacktrack {
   // reachable token.
   std::vector<uint32_t> rank_, left_, right_, length_, next_prefix_;
   // Byte trie over reachable tokens, laid out breadth-first so that a node's children are
-  // contiguous (a short scan, not a hash probe per byte); the root's children are a table.
+  // contiguous (a short scan, not a hash probe per byte); nodes with many children (the root,
+  // and nodes near it) get a 256-entry table instead.
+  static constexpr uint32_t kDenseFrom = 12;
   struct Node {
     uint32_t first_child = 0;
     uint32_t children = 0;
     uint32_t token = kNone;  // the token ending here
+    uint32_t dense = kNone;  // index of its table in dense_, if it has one
   };
   std::vector<Node> nodes_;
   std::vector<uint8_t> edge_;  // edge_[i]: the byte leading into node i
-  uint32_t root_child_[256];
+  std::vector<uint32_t> dense_;
 };
 
 }  // namespace longctx::tokenizer

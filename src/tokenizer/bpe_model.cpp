@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <queue>
+#include <thread>
 
 #include "longctx/text/utf8.h"
 #include "longctx/util/error.h"
@@ -54,13 +55,21 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
 
 BpeModel::~BpeModel() = default;
 
-const BpeBacktrack& BpeModel::backtrack() const {
-  std::call_once(backtrack_once_, [this] { backtrack_ = std::make_unique<BpeBacktrack>(*this); });
-  return *backtrack_;
+const BpeBacktrack* BpeModel::backtrack() const {
+  if (const BpeBacktrack* ready = backtrack_ready_.load(std::memory_order_acquire)) return ready;
+  if (backtrack_claimed_.exchange(true)) return nullptr;  // another thread is building
+  backtrack_ = std::make_unique<BpeBacktrack>(*this);
+  backtrack_ready_.store(backtrack_.get(), std::memory_order_release);
+  return backtrack_.get();
 }
 
 void BpeModel::encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const {
-  const BpeBacktrack& bt = backtrack();
+  const BpeBacktrack* ready = backtrack();
+  while (!ready) {  // only the test hook waits; encode_word falls back instead
+    std::this_thread::yield();
+    ready = backtrack_ready_.load(std::memory_order_acquire);
+  }
+  const BpeBacktrack& bt = *ready;
   const char* p = word.data();
   const char* end = p + word.size();
   const char* run = p;  // start of the current run of known symbols
@@ -121,7 +130,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, Bp
       return;
     }
   }
-  if (word.size() >= kBacktrackMinBytes && backtrack_usable_) {
+  if (word.size() >= kBacktrackMinBytes && backtrack_usable_ && backtrack()) {
     encode_word_backtrack(word, out, s);
     return;
   }

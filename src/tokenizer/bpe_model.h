@@ -9,8 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,7 +104,9 @@ class BpeModel {
   void encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
 
  private:
-  const BpeBacktrack& backtrack() const;
+  // The backtracking tables, built by the first thread that needs them; nullptr while another
+  // thread is building them (the caller then uses the heap, which gives the same result).
+  const BpeBacktrack* backtrack() const;
   void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
   void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
   void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
@@ -119,7 +121,8 @@ class BpeModel {
   uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone
   bool backtrack_usable_ = false;
-  mutable std::once_flag backtrack_once_;
+  mutable std::atomic<bool> backtrack_claimed_{false};
+  mutable std::atomic<const BpeBacktrack*> backtrack_ready_{nullptr};
   mutable std::unique_ptr<BpeBacktrack> backtrack_;  // built on first use, shared by all threads
 };
 

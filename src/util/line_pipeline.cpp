@@ -16,7 +16,7 @@
 namespace longctx {
 namespace {
 
-constexpr size_t kBlockBytes = 1 << 20;  // lines per block: enough work to amortise hand-offs
+constexpr size_t kBlockBytes = 1 << 18;  // lines per block: enough work to amortise hand-offs
 constexpr size_t kPadding = 64;          // simdjson reads up to 64 bytes past a document
 
 struct Block {
