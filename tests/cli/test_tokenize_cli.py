@@ -67,6 +67,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check("special strings are plain text by default", 128000 not in json.loads(ids[3]), ids[3])
     ids = run("tokenize", "-q", "--no-bos", "--tokenizer", TOK["llama2"], sample).stdout.decode().splitlines()
     check("--no-bos drops <s>", json.loads(ids[0])[0] != 1, ids[0])
+    r = run("tokenize", "-q", "--no-bos", "--tokenizer", TOK["llama2"], "-", stdin=b'{"text": ""}\n{"text": ""}\n')
+    check("an empty result is written as []", r.stdout == b"[]\n[]\n", repr(r.stdout))
 
     # Bad input: one line naming what is wrong and where, exit 1, no output.
     bad = os.path.join(tmp, "bad.jsonl")

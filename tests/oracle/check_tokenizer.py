@@ -117,7 +117,7 @@ def main():
         run([*hf, "encode", tok, corpus, ref, *hf_flags], cwd=root)
         r = subprocess.run([*compare, corpus, ours, ref, f"{name} encode ({mode})", "--tokenizer", tok],
                            capture_output=True, text=True)
-        print(r.stdout, end="")
+        print(r.stdout + r.stderr, end="")
         ok &= r.returncode == 0
 
     # Decoding: our ids of the corpus (with special tokens parsed), then random id sequences that

@@ -47,7 +47,7 @@ void append_ids(std::string& out, const std::vector<uint32_t>& ids) {
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
   const size_t old = out.size();
-  out.resize(old + 2 + ids.size() * 11);  // at most 10 digits and a comma each
+  out.resize(old + 3 + ids.size() * 11);  // "[", "]", "\n", and per id at most 10 digits and a comma
   char* p = out.data() + old;
   *p++ = '[';
   for (size_t i = 0; i < ids.size(); ++i) {
