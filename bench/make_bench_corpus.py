@@ -65,6 +65,7 @@ def main():
                 break
             docs.append(t)
             size += len(t.encode("utf-8"))
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         for d in docs:

@@ -151,16 +151,18 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
       deliver(b);
     }
   } else {
+    // threads - 1 workers, and the calling thread reads, writes, and processes blocks itself
+    // whenever it would otherwise wait: N threads on N cores, none idle.
     std::mutex mu;
     std::condition_variable work_cv, done_cv;
     std::deque<std::unique_ptr<Block>> todo;
     std::map<uint64_t, std::unique_ptr<Block>> done;
     bool closing = false;
     const size_t max_in_flight = static_cast<size_t>(threads) * 3;
-    std::vector<std::thread> pool;
     std::vector<std::unique_ptr<LineProcessor>> processors;
     for (int t = 0; t < threads; ++t) processors.push_back(make_processor());
-    for (int t = 0; t < threads; ++t) {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) {
       pool.emplace_back([&, t] {
         while (true) {
           std::unique_ptr<Block> b;
@@ -182,36 +184,55 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
       });
     }
     uint64_t next_out = 0, submitted = 0;
+    bool eof = false;
     std::exception_ptr failure;
-    // Writes finished blocks in order; waits while `wait_for` blocks are still in flight.
-    auto drain = [&](size_t keep_in_flight) {
-      while (true) {
-        std::unique_ptr<Block> b;
-        {
-          std::unique_lock lk(mu);
-          done_cv.wait(lk, [&] { return done.count(next_out) || submitted - next_out <= keep_in_flight; });
-          auto it = done.find(next_out);
-          if (it == done.end()) return;
-          b = std::move(it->second);
-          done.erase(it);
-        }
-        ++next_out;
-        deliver(*b);
-      }
-    };
     try {
       while (true) {
-        auto b = std::make_unique<Block>();
-        if (!reader.next(*b)) break;
-        {
-          std::lock_guard lk(mu);
-          todo.push_back(std::move(b));
+        while (!eof && submitted - next_out < max_in_flight) {
+          auto b = std::make_unique<Block>();
+          if (!reader.next(*b)) {
+            eof = true;
+            break;
+          }
+          {
+            std::lock_guard lk(mu);
+            todo.push_back(std::move(b));
+          }
+          ++submitted;
+          work_cv.notify_one();
         }
-        ++submitted;
-        work_cv.notify_one();
-        drain(max_in_flight - 1);
+        // Deliver, in order, whatever is finished.
+        while (true) {
+          std::unique_ptr<Block> b;
+          {
+            std::lock_guard lk(mu);
+            auto it = done.find(next_out);
+            if (it == done.end()) break;
+            b = std::move(it->second);
+            done.erase(it);
+          }
+          ++next_out;
+          deliver(*b);
+        }
+        if (eof && next_out == submitted) break;
+        // Help with the oldest waiting block, or wait for the next one in order.
+        std::unique_ptr<Block> mine;
+        {
+          std::unique_lock lk(mu);
+          if (!todo.empty()) {
+            mine = std::move(todo.front());
+            todo.pop_front();
+          } else if (eof || submitted - next_out >= max_in_flight) {
+            done_cv.wait(lk, [&] { return done.count(next_out) > 0; });
+          }
+        }
+        if (mine) {
+          process_block(*processors[0], *mine);
+          std::lock_guard lk(mu);
+          const uint64_t idx = mine->index;
+          done.emplace(idx, std::move(mine));
+        }
       }
-      drain(0);
     } catch (...) {
       failure = std::current_exception();
     }

@@ -129,6 +129,7 @@ def main():
     texts += all_code_points()
     texts.append(no_whitespace_document(root))
     texts.append("中文没有空格的长文档" * 5000)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         for t in texts:
