@@ -1,5 +1,6 @@
 # The README's commands. Each runs scripts/setup.sh first (installs what is missing, idempotent).
 BUILD ?= build
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 
 .PHONY: build run test bench setup clean format
@@ -19,7 +20,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@bash bench/run_all.sh $(BUILD)
+	@/usr/bin/python3 bench/tokenizer_vs_hf.py --build $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

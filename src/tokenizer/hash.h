@@ -40,6 +40,13 @@ inline uint64_t pair_key(uint32_t left, uint32_t right) {
   return (static_cast<uint64_t>(left) << 32) | right;
 }
 
+// Smallest power of two that keeps n entries at most half full.
+inline size_t table_capacity(size_t n) {
+  size_t cap = 16;
+  while (cap < n * 2) cap <<= 1;
+  return cap;
+}
+
 // uint64 key → Value, insert-only, for a table built once at load and then only read. Key and
 // value share a slot, so a successful probe touches one cache line.
 template <class Value>
@@ -48,8 +55,7 @@ class FlatMap64 {
   static constexpr uint64_t kEmpty = ~0ULL;
 
   void reserve(size_t n) {
-    size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    const size_t cap = table_capacity(n);
     slots_.assign(cap, Slot{kEmpty, Value{}});
     mask_ = cap - 1;
   }
@@ -88,8 +94,7 @@ class StringIdMap {
   static constexpr uint32_t kNone = ~0u;
 
   void reserve(size_t n) {
-    size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    const size_t cap = table_capacity(n);
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
   }

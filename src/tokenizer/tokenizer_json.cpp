@@ -69,6 +69,21 @@ class Loader {
   }
   std::string type_of(object o, const std::string& part) const { return std::string(str(need(o, "type", part), part + ".type")); }
 
+  // Calls f(element, part) for each element of the array o[key] (the members of a Sequence).
+  template <class F>
+  void each(object o, const char* key, const std::string& part, F&& f) const {
+    size_t i = 0;
+    const std::string list = part + "." + key;
+    for (element x : arr(need(o, key, part), list)) f(x, list + "[" + std::to_string(i++) + "]");
+  }
+  // The string of a {"String": "..."} pattern (regex patterns are refused).
+  std::string string_pattern(object o, const std::string& part) const {
+    object pat = obj(need(o, "pattern", part), part + ".pattern");
+    auto s = member(pat, "String");
+    if (!s) fail(part + ".pattern", "only {\"String\": ...} patterns are supported");
+    return std::string(str(*s, part + ".pattern.String"));
+  }
+
   [[noreturn]] void unsupported(const std::string& part, const std::string& type, const char* supported) const {
     fail(part, "type \"" + type + "\" is not supported (supported: " + supported + ")");
   }
@@ -96,16 +111,11 @@ class Loader {
     object o = obj(e, part);
     const std::string type = type_of(o, part);
     if (type == "Sequence") {
-      size_t i = 0;
-      for (element x : arr(need(o, "normalizers", part), part + ".normalizers"))
-        normalizer(x, t, part + ".normalizers[" + std::to_string(i++) + "]");
+      each(o, "normalizers", part, [&](element x, const std::string& p) { normalizer(x, t, p); });
     } else if (type == "Prepend") {
       t.normalizer.push_back({NormalizerStep::Kind::kPrepend, std::string(str(need(o, "prepend", part), part + ".prepend")), ""});
     } else if (type == "Replace") {
-      object pat = obj(need(o, "pattern", part), part + ".pattern");
-      auto s = member(pat, "String");
-      if (!s) fail(part + ".pattern", "only {\"String\": ...} patterns are supported");
-      t.normalizer.push_back({NormalizerStep::Kind::kReplace, std::string(str(*s, part + ".pattern.String")),
+      t.normalizer.push_back({NormalizerStep::Kind::kReplace, string_pattern(o, part),
                               std::string(str(need(o, "content", part), part + ".content"))});
     } else {
       unsupported(part, type, "Sequence, Prepend, Replace");
@@ -117,9 +127,7 @@ class Loader {
     object o = obj(e, part);
     const std::string type = type_of(o, part);
     if (type == "Sequence") {
-      size_t i = 0;
-      for (element x : arr(need(o, "pretokenizers", part), part + ".pretokenizers"))
-        pre_tokenizer_steps(x, t, part + ".pretokenizers[" + std::to_string(i++) + "]", kinds);
+      each(o, "pretokenizers", part, [&](element x, const std::string& p) { pre_tokenizer_steps(x, t, p, kinds); });
     } else if (type == "Split") {
       object pat = obj(need(o, "pattern", part), part + ".pattern");
       auto re = member(pat, "Regex");
@@ -292,9 +300,7 @@ class Loader {
     object o = obj(e, part);
     const std::string type = type_of(o, part);
     if (type == "Sequence") {
-      size_t i = 0;
-      for (element x : arr(need(o, "processors", part), part + ".processors"))
-        post_processor(x, t, part + ".processors[" + std::to_string(i++) + "]");
+      each(o, "processors", part, [&](element x, const std::string& p) { post_processor(x, t, p); });
     } else if (type == "ByteLevel") {
       // Adjusts offsets only; ids are unchanged.
     } else if (type == "TemplateProcessing") {
@@ -329,9 +335,7 @@ class Loader {
     const std::string type = type_of(o, part);
     using K = DecoderStep::Kind;
     if (type == "Sequence") {
-      size_t i = 0;
-      for (element x : arr(need(o, "decoders", part), part + ".decoders"))
-        decoder(x, t, part + ".decoders[" + std::to_string(i++) + "]");
+      each(o, "decoders", part, [&](element x, const std::string& p) { decoder(x, t, p); });
     } else if (type == "ByteLevel") {
       t.decoder.push_back({K::kByteLevel, "", "", 0, 0, true});
     } else if (type == "ByteFallback") {
@@ -339,10 +343,7 @@ class Loader {
     } else if (type == "Fuse") {
       t.decoder.push_back({K::kFuse, "", "", 0, 0, true});
     } else if (type == "Replace") {
-      object pat = obj(need(o, "pattern", part), part + ".pattern");
-      auto s = member(pat, "String");
-      if (!s) fail(part + ".pattern", "only {\"String\": ...} patterns are supported");
-      t.decoder.push_back({K::kReplace, std::string(str(*s, part + ".pattern.String")),
+      t.decoder.push_back({K::kReplace, string_pattern(o, part),
                            std::string(str(need(o, "content", part), part + ".content")), 0, 0, true});
     } else if (type == "Strip") {
       t.decoder.push_back({K::kStrip, "", std::string(str(need(o, "content", part), part + ".content")),

@@ -2,10 +2,9 @@
 // tokenize), decoded as Hugging Face's decode does.
 #include <simdjson.h>
 
-#include <thread>
 
 #include "commands.h"
-#include "input.h"
+#include "io.h"
 #include "longctx/text/utf8.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
@@ -66,7 +65,7 @@ int run(const DecodeArgs& a) {
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
   Input in(a.input);
   AtomicFile out(a.out);
-  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = thread_count(a.threads);
   run_line_pipeline(
       in.file(), in.name(), threads, [&] { return std::make_unique<DecodeLines>(*tok, a, in.name()); },
       [&](std::string_view chunk) { out.write(chunk); });

@@ -3,10 +3,9 @@
 
 #include <atomic>
 #include <cstring>
-#include <thread>
 
 #include "commands.h"
-#include "input.h"
+#include "io.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
 #include "longctx/util/line_pipeline.h"
@@ -123,7 +122,7 @@ int run(const TokenizeArgs& a) {
   AtomicFile out(a.out);
   Progress progress("tokenize", a.progress);
   std::atomic<uint64_t> tokens{0};
-  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = thread_count(a.threads);
   const auto stats = run_line_pipeline(
       in.file(), in.name(), threads,
       [&] { return std::make_unique<TokenizeLines>(*tok, a, in.name(), tokens); },

@@ -1,10 +1,13 @@
-// Opening a command's input: a path, or "-" for standard input.
+// What the line-oriented commands share: their input (a path, or "-" for standard input) and
+// their thread count.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "longctx/util/error.h"
 
@@ -34,5 +37,10 @@ class Input {
   FILE* file_ = nullptr;
   bool owned_ = false;
 };
+
+// --threads 0 means one per core.
+inline int thread_count(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 }  // namespace longctx::cli
