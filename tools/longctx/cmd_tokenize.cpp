@@ -129,7 +129,7 @@ int run(const TokenizeArgs& a) {
       [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b) { progress.bytes(b); });
   out.commit();
   if (!a.quiet)
-    std::fprintf(stderr, "tokenize: %llu lines, %llu tokens, %.2f MB in %.3f s: %.1f MB/s, %.2f M tokens/s (%d threads)\n",
+    std::fprintf(stderr, "tokenize: %llu lines, %llu tokens, %.2f MB of input in %.3f s: %.1f MB/s, %.2f M tokens/s (%d threads)\n",
                  static_cast<unsigned long long>(stats.lines), static_cast<unsigned long long>(tokens.load()),
                  stats.bytes / 1e6, stats.seconds, stats.bytes / 1e6 / stats.seconds,
                  tokens.load() / 1e6 / stats.seconds, threads);
