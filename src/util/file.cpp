@@ -1,5 +1,6 @@
 #include "longctx/util/file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +28,15 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     file_ = stdout;
     return;
   }
+  // Only a regular file (or a new one) can be replaced by rename: /dev/null, a FIFO or a terminal
+  // must be written in place, or the rename would put a regular file where the device was.
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) throw Error(path_ + ": cannot write: " + std::strerror(errno));
+    direct_ = true;
+    return;
+  }
   tmp_ = path_ + ".tmp." + std::to_string(::getpid());
   file_ = std::fopen(tmp_.c_str(), "wb");
   if (!file_) throw Error(path_ + ": cannot write: " + std::strerror(errno));
@@ -35,7 +45,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
 AtomicFile::~AtomicFile() {
   if (committed_ || path_ == "-") return;
   std::fclose(file_);
-  std::remove(tmp_.c_str());
+  if (!direct_) std::remove(tmp_.c_str());
 }
 
 void AtomicFile::write(std::string_view bytes) {
@@ -47,6 +57,11 @@ void AtomicFile::commit() {
   if (path_ == "-") {
     if (std::fflush(stdout) != 0) throw Error("stdout: write failed: " + std::string(std::strerror(errno)));
     committed_ = true;
+    return;
+  }
+  if (direct_) {
+    committed_ = true;
+    if (std::fclose(file_) != 0) throw Error(path_ + ": write failed: " + std::strerror(errno));
     return;
   }
   if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0 || std::fclose(file_) != 0) {

@@ -183,13 +183,22 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
         }
       });
     }
+    // Finished blocks are reused: fresh 1 MB buffers for every block cost page faults (and the
+    // kernel serialises faults of one process), which showed as lost scaling.
+    std::vector<std::unique_ptr<Block>> spare;
     uint64_t next_out = 0, submitted = 0;
     bool eof = false;
     std::exception_ptr failure;
     try {
       while (true) {
         while (!eof && submitted - next_out < max_in_flight) {
-          auto b = std::make_unique<Block>();
+          std::unique_ptr<Block> b;
+          if (spare.empty()) {
+            b = std::make_unique<Block>();
+          } else {
+            b = std::move(spare.back());
+            spare.pop_back();
+          }
           if (!reader.next(*b)) {
             eof = true;
             break;
@@ -213,6 +222,7 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
           }
           ++next_out;
           deliver(*b);
+          spare.push_back(std::move(b));
         }
         if (eof && next_out == submitted) break;
         // Help with the oldest waiting block, or wait for the next one in order.

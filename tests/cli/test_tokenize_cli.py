@@ -6,6 +6,7 @@ usage: test_tokenize_cli.py ROOT BUILD   (BUILD/oracle/corpus.jsonl comes from t
 """
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,16 @@ with tempfile.TemporaryDirectory() as tmp:
                                                                         "tokenizer.json"], str(os.listdir(tmp)))
     r = run("tokenize", "-q", "--threads", "2", "--tokenizer", TOK["llama3"], "--out", out, sample)
     check("--out written on success", r.returncode == 0 and open(out).read().count("\n") == len(texts))
+    # A device or FIFO as --out is written in place, never renamed over (regression: the
+    # temporary-then-rename write once replaced /dev/null with a regular file).
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    r = run("tokenize", "-q", "--tokenizer", TOK["llama3"], "--out", fifo, sample)
+    got = reader.communicate(timeout=60)[0]
+    check("--out FIFO is written in place", r.returncode == 0 and got.count(b"\n") == len(texts)
+          and stat.S_ISFIFO(os.stat(fifo).st_mode), f"rc={r.returncode} got={got[:60]!r}")
+    os.remove(fifo)
     r = run("tokenize", "--help")
     check("--help lists the options", r.returncode == 0 and b"--parse-special" in r.stdout and b"--threads" in r.stdout)
 

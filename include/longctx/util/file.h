@@ -12,7 +12,9 @@ std::string read_file(const std::string& path);
 
 // Writes PATH by way of a temporary file beside it that is renamed over PATH by commit(), so a
 // reader never sees a half-written PATH. Destroyed without commit() (an error, a kill), it removes
-// the temporary and leaves PATH as it was. Path "-" writes to standard output directly.
+// the temporary and leaves PATH as it was. Path "-" writes to standard output directly, and so
+// does an existing PATH that is not a regular file (/dev/null, a FIFO): renaming over it would
+// replace the device with a regular file.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -29,6 +31,7 @@ class AtomicFile {
   std::string tmp_;
   FILE* file_ = nullptr;
   bool committed_ = false;
+  bool direct_ = false;  // PATH is a device or FIFO: written in place
 };
 
 }  // namespace longctx
