@@ -158,7 +158,9 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
     std::deque<std::unique_ptr<Block>> todo;
     std::map<uint64_t, std::unique_ptr<Block>> done;
     bool closing = false;
-    const size_t max_in_flight = static_cast<size_t>(threads) * 3;
+    // Blocks finished out of order wait for the oldest one; a generous window keeps the workers
+    // fed meanwhile (with 3 per thread the worker idled a quarter of the time).
+    const size_t max_in_flight = static_cast<size_t>(threads) * 8;
     std::vector<std::unique_ptr<LineProcessor>> processors;
     for (int t = 0; t < threads; ++t) processors.push_back(make_processor());
     std::vector<std::thread> pool;
@@ -225,13 +227,14 @@ LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threa
           spare.push_back(std::move(b));
         }
         if (eof && next_out == submitted) break;
-        // Help with the oldest waiting block, or wait for the next one in order.
+        // Help with the newest waiting block (workers take the oldest, which the output waits
+        // for), or wait for the next one in order.
         std::unique_ptr<Block> mine;
         {
           std::unique_lock lk(mu);
           if (!todo.empty()) {
-            mine = std::move(todo.front());
-            todo.pop_front();
+            mine = std::move(todo.back());
+            todo.pop_back();
           } else if (eof || submitted - next_out >= max_in_flight) {
             done_cv.wait(lk, [&] { return done.count(next_out) > 0; });
           }
