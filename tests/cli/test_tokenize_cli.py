@@ -71,6 +71,16 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("tokenize", "-q", "--no-bos", "--tokenizer", TOK["llama2"], "-", stdin=b'{"text": ""}\n{"text": ""}\n')
     check("an empty result is written as []", r.stdout == b"[]\n[]\n", repr(r.stdout))
 
+    # Lines longer than the pipeline's blocks (256 KB) among short ones.
+    longlines = os.path.join(tmp, "long.jsonl")
+    with open(longlines, "w", encoding="utf-8") as f:
+        for i in range(5):
+            f.write(json.dumps({"text": "short line %d" % i}) + "\n")
+            f.write(json.dumps({"text": ("word%d" % i) * 150000}) + "\n")
+    outs = [run("tokenize", "-q", "--threads", str(n), "--tokenizer", TOK["llama3"], longlines).stdout for n in (1, 2)]
+    check("lines longer than a block", outs[0] == outs[1] and outs[0].count(b"\n") == 10, str(outs[0][:40]))
+    os.remove(longlines)
+
     # Bad input: one line naming what is wrong and where, exit 1, no output.
     bad = os.path.join(tmp, "bad.jsonl")
     with open(bad, "w") as f:
