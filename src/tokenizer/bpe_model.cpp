@@ -19,6 +19,7 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
   for (uint32_t id = 0; id < token_bytes_.size(); ++id) {
     if (token_bytes_[id].empty()) continue;
     max_token_bytes_ = std::max(max_token_bytes_, token_bytes_[id].size());
+    if (options_.ignore_merges) token_filter_.add(hash_bytes(token_bytes_[id]));
     if (!vocab_.insert(token_bytes_[id], id))
       throw Error(origin + ": model.vocab: two ids for one token (second id " + std::to_string(id) + ")");
   }
@@ -124,10 +125,13 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& sym
 
 void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, BpeScratch& s) const {
   if (options_.ignore_merges && word.size() <= max_token_bytes_) {
-    const uint32_t id = vocab_.find(word);
-    if (id != StringIdMap::kNone) {
-      out.push_back(id);
-      return;
+    const uint64_t h = hash_bytes(word);
+    if (token_filter_.may_contain(h)) {
+      const uint32_t id = vocab_.find(word, h);
+      if (id != StringIdMap::kNone) {
+        out.push_back(id);
+        return;
+      }
     }
   }
   if (word.size() >= kBacktrackMinBytes && backtrack_usable_ && backtrack()) {

@@ -117,6 +117,7 @@ class BpeModel {
   std::vector<MergeRule> rules_;
   size_t merge_count_ = 0;
   size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
+  BloomFilter token_filter_;    // ignore_merges: most words that are not tokens skip the vocab probe
   BpeOptions options_;
   uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone

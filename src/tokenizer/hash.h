@@ -88,6 +88,24 @@ class FlatMap64 {
   size_t mask_ = 0;
 };
 
+// Set membership with false positives only: two bits of a 2^21-bit array per key (256 KB, stays
+// in L2). Answers "certainly not present" for most absent keys without touching a big table.
+class BloomFilter {
+ public:
+  BloomFilter() : bits_(kBits / 64, 0) {}
+  void add(uint64_t h) {
+    set(h);
+    set(h >> 32 | h << 32);
+  }
+  bool may_contain(uint64_t h) const { return test(h) && test(h >> 32 | h << 32); }
+
+ private:
+  static constexpr size_t kBits = size_t{1} << 21;
+  void set(uint64_t h) { bits_[(h & (kBits - 1)) >> 6] |= 1ULL << (h & 63); }
+  bool test(uint64_t h) const { return (bits_[(h & (kBits - 1)) >> 6] >> (h & 63)) & 1; }
+  std::vector<uint64_t> bits_;
+};
+
 // Byte string → uint32 id, keys owned by the caller (they must outlive the map).
 class StringIdMap {
  public:
