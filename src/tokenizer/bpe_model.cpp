@@ -28,6 +28,7 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
     const MergeRule& m = merges[rank];
     // HF keeps the first rank of a repeated merge; so do we.
     merges_.insert(pair_key(m.left, m.right), Merge{rank, m.result});
+    merge_filter_.add(mix64(pair_key(m.left, m.right)));
   }
   merge_count_ = merges.size();
   rules_ = merges;

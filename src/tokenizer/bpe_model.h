@@ -88,7 +88,7 @@ class BpeModel {
     const uint64_t key = pair_key(left, right);
     size_t slot;
     if (const MergeValue* v = cache.find(key, &slot)) return *v;
-    const Merge* m = merges_.find(key);
+    const Merge* m = merge_filter_.may_contain(mix64(key)) ? merges_.find(key) : nullptr;
     const MergeValue v = m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
     cache.put(slot, key, v);
     return v;
@@ -117,7 +117,8 @@ class BpeModel {
   std::vector<MergeRule> rules_;
   size_t merge_count_ = 0;
   size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
-  BloomFilter token_filter_;    // ignore_merges: most words that are not tokens skip the vocab probe
+  BloomFilter token_filter_;
+  BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2    // ignore_merges: most words that are not tokens skip the vocab probe
   BpeOptions options_;
   uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone
