@@ -54,7 +54,7 @@ class BpeModel {
   // Words with more initial symbols than this use the heap; shorter ones a linear scan, which
   // touches less memory (tiktoken switches at a similar size).
   static constexpr size_t kLinearMergeMax = 48;
-  // Words longer than this many bytes use the backtracking encoder (bpe_backtrack.h) when the
+  // Words of at least this many bytes use the backtracking encoder (bpe_backtrack.h) when the
   // vocabulary allows it.
   static constexpr size_t kBacktrackMinBytes = 48;
 
