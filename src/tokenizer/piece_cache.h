@@ -20,7 +20,9 @@ namespace longctx::tokenizer {
 
 class PieceCache {
  public:
-  static constexpr size_t kMaxPieceBytes = 256;  // longer pieces rarely repeat; not cached
+  // Longer pieces rarely repeat, and caching every unique one costs more than it saves (measured
+  // on text without whitespace: 256 was ~7% slower for LLaMA-3, ordinary text the same).
+  static constexpr size_t kMaxPieceBytes = 32;
   static constexpr size_t kInitialSlots = 1 << 12;
   static constexpr size_t kMaxSlots = 1 << 19;
 
