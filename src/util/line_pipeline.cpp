@@ -32,7 +32,7 @@ struct Block {
 // Reads the next block of whole lines; carries a partial last line over to the next call.
 class BlockReader {
  public:
-  BlockReader(FILE* in, std::string name) : in_(in), name_(std::move(name)) {}
+  BlockReader(const ReadFn& read, std::string name) : read_(read), name_(std::move(name)) {}
 
   bool next(Block& b) {
     b.data.clear();
@@ -43,12 +43,9 @@ class BlockReader {
     while (!eof_ && b.data.size() < kBlockBytes) {
       const size_t old = b.data.size();
       b.data.resize(old + kBlockBytes);
-      const size_t n = std::fread(b.data.data() + old, 1, kBlockBytes, in_);
+      const size_t n = read_(b.data.data() + old, kBlockBytes);  // may be short; 0 only at the end
       b.data.resize(old + n);
-      if (n < kBlockBytes) {
-        if (std::ferror(in_)) throw Error(name_ + ": read error: " + std::strerror(errno));
-        eof_ = true;
-      }
+      eof_ = n == 0;
     }
     if (b.data.empty()) return false;
     if (!eof_) {
@@ -69,11 +66,8 @@ class BlockReader {
   bool next_long(Block& b) {
     std::string chunk(kBlockBytes, '\0');
     while (!eof_) {
-      const size_t n = std::fread(chunk.data(), 1, chunk.size(), in_);
-      if (n < chunk.size()) {
-        if (std::ferror(in_)) throw Error(name_ + ": read error: " + std::strerror(errno));
-        eof_ = true;
-      }
+      const size_t n = read_(chunk.data(), chunk.size());
+      eof_ = n == 0;
       const size_t nl = std::string_view(chunk.data(), n).find('\n');
       if (nl != std::string_view::npos) {
         carry_.append(chunk, 0, nl + 1);
@@ -99,7 +93,7 @@ class BlockReader {
     b.data.append(kPadding, '\0');
   }
 
-  FILE* in_;
+  const ReadFn& read_;
   std::string name_;
   std::string carry_;
   bool eof_ = false;
@@ -128,13 +122,13 @@ void process_block(LineProcessor& p, Block& b) {
 
 }  // namespace
 
-LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threads,
+LinePipelineStats run_line_pipeline(const ReadFn& read, const std::string& name, int threads,
                                     const std::function<std::unique_ptr<LineProcessor>()>& make_processor,
                                     const std::function<void(std::string_view)>& sink,
                                     const std::function<void(uint64_t)>& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   LinePipelineStats stats;
-  BlockReader reader(in, name);
+  BlockReader reader(read, name);
   auto deliver = [&](Block& b) {
     if (b.error) std::rethrow_exception(b.error);
     sink(b.out);

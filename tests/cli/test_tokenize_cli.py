@@ -6,6 +6,7 @@ usage: test_tokenize_cli.py ROOT BUILD   (BUILD/oracle/corpus.jsonl comes from t
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -70,6 +71,43 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--no-bos drops <s>", json.loads(ids[0])[0] != 1, ids[0])
     r = run("tokenize", "-q", "--no-bos", "--tokenizer", TOK["llama2"], "-", stdin=b'{"text": ""}\n{"text": ""}\n')
     check("an empty result is written as []", r.stdout == b"[]\n[]\n", repr(r.stdout))
+
+    # Compressed corpora: zstd (one frame, and several frames back to back as SlimPajama's
+    # shards have) and gzip (one member, and several), detected by magic bytes, same output.
+    plain = run("tokenize", "-q", "--tokenizer", TOK["llama2"], CORPUS).stdout
+    half = os.path.join(tmp, "half")
+    with open(CORPUS, "rb") as f:
+        lines = f.read().splitlines(keepends=True)
+    parts = [b"".join(lines[: len(lines) // 2]), b"".join(lines[len(lines) // 2:])]
+    for tool, ext in (("zstd", "zst"), ("gzip", "gz")):
+        whole = subprocess.run([tool, "-c", CORPUS], capture_output=True, check=True).stdout
+        multi = b"".join(subprocess.run([tool, "-c"], input=p, capture_output=True, check=True).stdout for p in parts)
+        for label, data in (("one " + ("frame" if tool == "zstd" else "member"), whole), ("several", multi)):
+            path = os.path.join(tmp, f"corpus.{ext}")
+            with open(path, "wb") as f:
+                f.write(data)
+            r = run("tokenize", "-q", "--threads", "2", "--tokenizer", TOK["llama2"], path)
+            check(f"{tool}, {label}: same ids as the plain file", r.returncode == 0 and r.stdout == plain, r.stderr.decode())
+        cut = os.path.join(tmp, f"cut.{ext}")
+        with open(cut, "wb") as f:
+            f.write(whole[: len(whole) // 2])
+        expect_error(f"{tool}: truncated file", ["tokenize", "-q", "--tokenizer", TOK["llama2"], cut],
+                     f"longctx: {cut}: truncated {tool} data")
+        bad_bytes = bytearray(whole)
+        for k in range(len(bad_bytes) // 3, len(bad_bytes) // 3 + 64):
+            bad_bytes[k] ^= 0x5A
+        with open(cut, "wb") as f:
+            f.write(bad_bytes)
+        # Damage is found by the decompressor, or (zstd checks its checksum only at the end of a
+        # frame) as a line that is no longer JSON; either way one line, exit 1, no output file.
+        out_file = os.path.join(tmp, "corrupt.ids")
+        r = run("tokenize", "-q", "--tokenizer", TOK["llama2"], "--out", out_file, cut)
+        err = r.stderr.decode()
+        check(f"{tool}: corrupt file", r.returncode == 1 and err.count("\n") == 1 and not os.path.exists(out_file)
+              and (f"longctx: {cut}: corrupt {tool} data" in err or
+                   re.match(rf"longctx: {re.escape(cut)}:\d+: expected a JSON object", err) is not None), err)
+        os.remove(cut)
+        os.remove(os.path.join(tmp, f"corpus.{ext}"))
 
     # Lines longer than the pipeline's blocks (256 KB) among short ones.
     longlines = os.path.join(tmp, "long.jsonl")

@@ -63,11 +63,11 @@ class DecodeLines : public LineProcessor {
 
 int run(const DecodeArgs& a) {
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
-  Input in(a.input);
+  const auto in = corpus::open_source(a.input);
   AtomicFile out(a.out);
   const int threads = thread_count(a.threads);
   run_line_pipeline(
-      in.file(), in.name(), threads, [&] { return std::make_unique<DecodeLines>(*tok, a, in.name()); },
+      reader_for(*in), in->name(), threads, [&] { return std::make_unique<DecodeLines>(*tok, a, in->name()); },
       [&](std::string_view chunk) { out.write(chunk); });
   out.commit();
   return 0;

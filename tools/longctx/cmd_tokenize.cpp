@@ -118,14 +118,14 @@ class TokenizeLines : public LineProcessor {
 
 int run(const TokenizeArgs& a) {
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
-  Input in(a.input);
+  const auto in = corpus::open_source(a.input);
   AtomicFile out(a.out);
   Progress progress("tokenize", a.progress);
   std::atomic<uint64_t> tokens{0};
   const int threads = thread_count(a.threads);
   const auto stats = run_line_pipeline(
-      in.file(), in.name(), threads,
-      [&] { return std::make_unique<TokenizeLines>(*tok, a, in.name(), tokens); },
+      reader_for(*in), in->name(), threads,
+      [&] { return std::make_unique<TokenizeLines>(*tok, a, in->name(), tokens); },
       [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b) { progress.bytes(b); });
   out.commit();
   if (!a.quiet)
@@ -142,7 +142,7 @@ Run add_tokenize(CLI::App& app) {
   auto a = std::make_shared<TokenizeArgs>();
   auto* sub = app.add_subcommand("tokenize", "JSONL with a text field -> one JSON array of token ids per line");
   sub->add_option("--tokenizer", a->tokenizer, "Hugging Face tokenizer.json")->required();
-  sub->add_option("input", a->input, "JSONL file, or - for standard input")->capture_default_str();
+  sub->add_option("input", a->input, "JSONL file (plain, .zst or .gz), or - for standard input")->capture_default_str();
   sub->add_option("--out,-o", a->out, "output file (written whole or not at all), - for standard output")
       ->capture_default_str();
   sub->add_option("--field", a->field, "the JSON field holding the text")->capture_default_str();

@@ -28,9 +28,13 @@ struct LinePipelineStats {
   double seconds = 0;
 };
 
-// Reads `in` (named `name` in messages) to the end. make_processor() is called once per thread.
+// Reads up to n bytes into buf; returns 0 only at the end of the input (a short read is not the
+// end). Throws Error on failure.
+using ReadFn = std::function<size_t(char* buf, size_t n)>;
+
+// Reads `read` (named `name` in messages) to the end. make_processor() is called once per thread.
 // `sink` receives output chunks in order. progress(bytes_done) is called from time to time.
-LinePipelineStats run_line_pipeline(FILE* in, const std::string& name, int threads,
+LinePipelineStats run_line_pipeline(const ReadFn& read, const std::string& name, int threads,
                                     const std::function<std::unique_ptr<LineProcessor>()>& make_processor,
                                     const std::function<void(std::string_view)>& sink,
                                     const std::function<void(uint64_t)>& progress = nullptr);
