@@ -28,10 +28,6 @@ const Maps& maps() {
 
 }  // namespace
 
-uint32_t byte_to_char(uint8_t b) { return maps().to_char[b]; }
-
-int char_to_byte(uint32_t cp) { return cp < maps().to_byte.size() ? maps().to_byte[cp] : -1; }
-
 std::string byte_level_to_bytes(std::string_view token, bool* exact) {
   const Maps& m = maps();
   std::string out;

@@ -9,12 +9,6 @@
 
 namespace longctx::tokenizer {
 
-// Code point that byte b is written as.
-uint32_t byte_to_char(uint8_t b);
-
-// Inverse: the byte a character stands for, or -1 when the character is not in the map.
-int char_to_byte(uint32_t cp);
-
 // Maps a token string in GPT-2 character form back to raw bytes. Characters outside the map are
 // kept as their own UTF-8 bytes (HF's ByteLevel decoder does the same); *exact is false then.
 std::string byte_level_to_bytes(std::string_view token, bool* exact = nullptr);

@@ -2,24 +2,10 @@
 
 #include "byte_level.h"
 #include "longctx/text/utf8.h"
+#include "replace.h"
 
 namespace longctx::tokenizer {
 namespace {
-
-std::string replace_all(const std::string& s, const std::string& from, const std::string& to) {
-  if (from.empty()) return s;
-  std::string out;
-  size_t pos = 0;
-  while (true) {
-    const size_t k = s.find(from, pos);
-    if (k == std::string::npos) break;
-    out.append(s, pos, k - pos);
-    out += to;
-    pos = k + from.size();
-  }
-  out.append(s, pos);
-  return out;
-}
 
 // "<0xXX>" → the byte, or -1.
 int fallback_byte(const std::string& t) {
@@ -71,6 +57,7 @@ std::string strip(const std::string& t, const std::string& c, size_t start, size
 }  // namespace
 
 std::string run_decoder(const std::vector<DecoderStep>& steps, std::vector<std::string> tokens) {
+  std::string tmp;
   for (const DecoderStep& step : steps) {
     switch (step.kind) {
       case DecoderStep::Kind::kByteLevel: {
@@ -80,7 +67,7 @@ std::string run_decoder(const std::vector<DecoderStep>& steps, std::vector<std::
         break;
       }
       case DecoderStep::Kind::kReplace:
-        for (auto& t : tokens) t = replace_all(t, step.pattern, step.content);
+        for (auto& t : tokens) replace_all(t, step.pattern, step.content, tmp);
         break;
       case DecoderStep::Kind::kByteFallback: tokens = byte_fallback(std::move(tokens)); break;
       case DecoderStep::Kind::kFuse: {
@@ -96,7 +83,7 @@ std::string run_decoder(const std::vector<DecoderStep>& steps, std::vector<std::
         // HF drops every replacement character of the first token (not just a leading one) when a
         // prefix was prepended at encode time; elsewhere each becomes a space.
         for (size_t i = 0; i < tokens.size(); ++i)
-          tokens[i] = replace_all(tokens[i], step.content, i == 0 && step.prepend ? "" : " ");
+          replace_all(tokens[i], step.content, i == 0 && step.prepend ? "" : " ", tmp);
         break;
     }
   }

@@ -5,28 +5,10 @@
 #include "longctx/text/utf8.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "piece_cache.h"
+#include "replace.h"
 #include "tokenizer_impl.h"
 
 namespace longctx::tokenizer {
-
-namespace {
-constexpr std::string_view kMetaspaceChar = "\xE2\x96\x81";  // ▁
-
-void replace_all(std::string& s, std::string_view from, std::string_view to, std::string& tmp) {
-  if (from.empty() || s.find(from) == std::string::npos) return;
-  tmp.clear();
-  size_t pos = 0;
-  while (true) {
-    const size_t k = s.find(from, pos);
-    if (k == std::string::npos) break;
-    tmp.append(s, pos, k - pos);
-    tmp.append(to);
-    pos = k + from.size();
-  }
-  tmp.append(s, pos);
-  s.swap(tmp);
-}
-}  // namespace
 
 class EncoderState {
  public:
@@ -124,7 +106,7 @@ class EncoderState {
   // Cuts s before each "▁" (every=true: Metaspace split, each "▁" starts a word) or only before a
   // "▁" that follows another character (every=false: the exact shortcut of cut_at_metaspace).
   void cut_before_metaspace(std::string_view s, bool every, std::vector<uint32_t>& out) {
-    const std::string_view rep = t_.metaspace ? std::string_view(t_.metaspace->replacement) : kMetaspaceChar;
+    const std::string_view rep = t_.metaspace ? std::string_view(t_.metaspace->replacement) : kMetaspace;
     size_t begin = 0;
     size_t k = s.find(rep, rep.size() <= s.size() && s.substr(0, rep.size()) == rep ? rep.size() : 0);
     while (k != std::string_view::npos) {

@@ -41,8 +41,7 @@ struct Scanner {
     int len;
     return cls(i, &len);
   }
-  // End of the run of characters whose class has any bit of `want` (or, if other=true, no bit of
-  // kLetter|kNumber|kSpace), starting at i.
+  // End of the run, starting at i, of characters whose class has a bit of `want`.
   uint32_t run(uint32_t i, uint8_t want) const {
     while (i < end) {
       const auto b = static_cast<uint8_t>(s[i]);
@@ -57,6 +56,7 @@ struct Scanner {
     }
     return i;
   }
+  // End of the run, starting at i, of characters that are neither letter, number nor space.
   uint32_t run_other(uint32_t i) const {
     while (i < end) {
       int len;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "added_tokens.h"
@@ -16,6 +17,9 @@
 
 namespace longctx::tokenizer {
 
+// SentencePiece's word-boundary character, U+2581 "▁".
+inline constexpr std::string_view kMetaspace = "\xE2\x96\x81";
+
 struct NormalizerStep {
   enum class Kind { kPrepend, kReplace };
   Kind kind;
@@ -25,7 +29,7 @@ struct NormalizerStep {
 
 struct MetaspaceSpec {
   enum class Scheme { kAlways, kFirst, kNever };
-  std::string replacement = "\xE2\x96\x81";  // "▁"
+  std::string replacement{kMetaspace};
   Scheme scheme = Scheme::kAlways;
   bool split = true;
 };

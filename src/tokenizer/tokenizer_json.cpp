@@ -15,7 +15,6 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr std::string_view kMetaspaceChar = "\xE2\x96\x81";  // ▁
 
 class Loader {
  public:
@@ -285,8 +284,8 @@ class Loader {
         }
       }
       // A merge that glues a non-"▁" character to a following "▁" forbids cutting there.
-      if (cut_ok && right.substr(0, kMetaspaceChar.size()) == kMetaspaceChar &&
-          !(left.size() >= kMetaspaceChar.size() && left.substr(left.size() - kMetaspaceChar.size()) == kMetaspaceChar))
+      if (cut_ok && right.substr(0, kMetaspace.size()) == kMetaspace &&
+          !(left.size() >= kMetaspace.size() && left.substr(left.size() - kMetaspace.size()) == kMetaspace))
         cut_ok = false;
       ++i;
     }
@@ -349,7 +348,7 @@ class Loader {
       t.decoder.push_back({K::kStrip, "", std::string(str(need(o, "content", part), part + ".content")),
                            uint(need(o, "start", part), part + ".start"), uint(need(o, "stop", part), part + ".stop"), true});
     } else if (type == "Metaspace") {
-      DecoderStep d{K::kMetaspace, "", "\xE2\x96\x81", 0, 0, true};
+      DecoderStep d{K::kMetaspace, "", std::string(kMetaspace), 0, 0, true};
       if (auto r = member(o, "replacement")) d.content = std::string(str(*r, part + ".replacement"));
       if (auto s = member(o, "prepend_scheme")) d.prepend = str(*s, part + ".prepend_scheme") != "never";
       else d.prepend = flag(o, "add_prefix_space", true, part);

@@ -3,10 +3,11 @@
 
 usage: check_llama_js.py ROOT BUILD   (needs BUILD/oracle/corpus.jsonl from the corpus fixture)
 """
-import json
 import os
 import subprocess
 import sys
+
+from compare_ids import read_jsonl
 
 
 def main():
@@ -18,12 +19,7 @@ def main():
     tok = os.path.join(root, "data/tokenizers/llama2/tokenizer.json")
     subprocess.run([os.path.join(build, "longctx"), "tokenize", "-q", "--tokenizer", tok, "--out", ours, corpus], check=True)
     subprocess.run(["node", os.path.join(root, "tests/oracle/llama_js.mjs"), corpus, ref], check=True, cwd=root)
-    with open(corpus, encoding="utf-8") as f:
-        texts = [json.loads(l)["text"] for l in f]
-    with open(ours) as f:
-        a = [json.loads(l) for l in f]
-    with open(ref) as f:
-        b = [json.loads(l) for l in f]
+    texts, a, b = read_jsonl(corpus, "text"), read_jsonl(ours), read_jsonl(ref)
     if not len(a) == len(b) == len(texts):
         sys.exit(f"line counts differ: corpus {len(texts)}, ours {len(a)}, llama-tokenizer-js {len(b)}")
     compared = [i for i in range(len(a)) if b[i] is not None]

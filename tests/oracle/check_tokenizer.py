@@ -15,6 +15,8 @@ import random
 import subprocess
 import sys
 
+from compare_ids import read_jsonl
+
 META = "\u2581"
 METASPACE_FIRST = {"type": "Metaspace", "replacement": META, "prepend_scheme": "first", "split": False}
 METASPACE_SPLIT = {"type": "Metaspace", "replacement": META, "prepend_scheme": "always", "split": True}
@@ -73,10 +75,7 @@ def run(cmd, **kw):
 
 
 def compare_texts(ours, ref, label):
-    with open(ours, encoding="utf-8") as f:
-        a = [json.loads(l)["text"] for l in f]
-    with open(ref, encoding="utf-8") as f:
-        b = [json.loads(l)["text"] for l in f]
+    a, b = read_jsonl(ours, "text"), read_jsonl(ref, "text")
     bad = [i for i in range(min(len(a), len(b))) if a[i] != b[i]]
     if len(a) != len(b):
         print(f"{label}: line counts differ: ours {len(a)}, reference {len(b)}")

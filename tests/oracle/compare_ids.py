@@ -9,6 +9,12 @@ import json
 import sys
 
 
+def read_jsonl(path, key=None):
+    """One parsed JSON value per line (or its `key` field)."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) if key is None else json.loads(l)[key] for l in f]
+
+
 def main():
     corpus, ours_path, ref_path, label = sys.argv[1:5]
     vocab = None
@@ -18,12 +24,7 @@ def main():
         vocab = {v: k for k, v in t["model"]["vocab"].items()}
         for a in t.get("added_tokens") or []:
             vocab[a["id"]] = a["content"]
-    with open(corpus, encoding="utf-8") as f:
-        texts = [json.loads(l)["text"] for l in f]
-    with open(ours_path) as f:
-        ours = [json.loads(l) for l in f]
-    with open(ref_path) as f:
-        ref = [json.loads(l) for l in f]
+    texts, ours, ref = read_jsonl(corpus, "text"), read_jsonl(ours_path), read_jsonl(ref_path)
     bad = 0
     tokens = sum(len(r) for r in ref)
     if len(ours) != len(ref) or len(ref) != len(texts):
