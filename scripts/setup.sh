@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   g++ cmake make pkg-config git ca-certificates
-  libsimdjson-dev libcli11-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev
+  libsimdjson-dev libcli11-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libxxhash-dev
   zstd gzip               # test fixtures: compressed corpora
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                 # standard-library-only helper and test scripts

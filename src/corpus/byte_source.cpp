@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "longctx/util/error.h"
+#include "longctx/util/hash.h"
 
 namespace longctx::corpus {
 namespace {
@@ -41,6 +42,7 @@ class RawFile {
     }
     const size_t r = std::fread(buf + got, 1, n - got, f_);
     if (r < n - got && std::ferror(f_)) throw Error(name_ + ": read error: " + std::strerror(errno));
+    hash_.update(buf + got, r);
     offset_ += r;
     return got + r;
   }
@@ -51,11 +53,13 @@ class RawFile {
       const size_t r = std::fread(c, 1, std::min(sizeof c, n - peek_.size()), f_);
       if (r == 0) break;
       peek_.append(c, r);
+      hash_.update(c, r);
       offset_ += r;
     }
     return peek_;
   }
   uint64_t offset() const { return offset_; }  // bytes consumed from the file so far
+  std::string hash() const { return hash_.hex(); }
   const std::string& name() const { return name_; }
 
  private:
@@ -65,12 +69,16 @@ class RawFile {
   std::string peek_;
   size_t peek_pos_ = 0;
   uint64_t offset_ = 0;
+  Hasher128 hash_;  // of every raw byte read: the input's identity in manifests
 };
 
 class PlainSource : public ByteSource {
  public:
   explicit PlainSource(std::unique_ptr<RawFile> f) : ByteSource(f->name()), f_(std::move(f)) {}
   size_t read(char* buf, size_t n) override { return f_->read(buf, n); }
+
+  uint64_t raw_bytes() const override { return f_->offset(); }
+  std::string raw_hash() const override { return f_->hash(); }
 
  private:
   std::unique_ptr<RawFile> f_;
@@ -107,6 +115,9 @@ class ZstdSource : public ByteSource {
     }
     return out.pos;
   }
+
+  uint64_t raw_bytes() const override { return f_->offset(); }
+  std::string raw_hash() const override { return f_->hash(); }
 
  private:
   std::unique_ptr<RawFile> f_;
@@ -153,6 +164,9 @@ class GzipSource : public ByteSource {
     }
     return static_cast<size_t>(reinterpret_cast<char*>(z_.next_out) - buf);
   }
+
+  uint64_t raw_bytes() const override { return f_->offset(); }
+  std::string raw_hash() const override { return f_->hash(); }
 
  private:
   std::unique_ptr<RawFile> f_;

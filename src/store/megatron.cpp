@@ -1,5 +1,6 @@
 #include "longctx/store/megatron.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "longctx/util/error.h"
@@ -20,7 +21,7 @@ void put(std::string& out, T v) {
 }
 
 template <class T>
-T get(const std::string& s, size_t at) {
+T get(std::string_view s, size_t at) {
   T v;
   std::memcpy(&v, s.data() + at, sizeof(T));
   return v;
@@ -60,32 +61,75 @@ void MegatronWriter::add_document(std::span<const uint32_t> ids) {
   tokens_ += ids.size();
 }
 
-void MegatronWriter::commit() {
-  const uint64_t s = lengths_.size();
-  std::string idx;
-  idx.reserve(kHeaderBytes + 4 * s + 8 * s + 8 * (s + 1));
-  idx.append(kMagic, sizeof kMagic);
-  put<uint64_t>(idx, kVersion);
-  put<uint8_t>(idx, static_cast<uint8_t>(type_));
-  put<uint64_t>(idx, s);
-  put<uint64_t>(idx, s + 1);
-  for (const int32_t len : lengths_) put<int32_t>(idx, len);
+// The index for s sequences; for_each_chunk(f) must call f on the lengths in order, and is called
+// twice (the lengths array, then the offsets derived from them).
+void write_index(AtomicFile& out, TokenType type, uint64_t s,
+                 const std::function<void(const std::function<void(std::span<const int32_t>)>&)>& for_each_chunk) {
+  std::string buf;
+  buf.append(kMagic, sizeof kMagic);
+  put<uint64_t>(buf, kVersion);
+  put<uint8_t>(buf, static_cast<uint8_t>(type));
+  put<uint64_t>(buf, s);
+  put<uint64_t>(buf, s + 1);
+  auto flush = [&](bool force) {
+    if (force || buf.size() >= (1u << 20)) {
+      out.write(buf);
+      buf.clear();
+    }
+  };
+  uint64_t seen = 0;
+  for_each_chunk([&](std::span<const int32_t> lens) {
+    for (const int32_t len : lens) put<int32_t>(buf, len);
+    seen += lens.size();
+    flush(false);
+  });
+  if (seen != s) throw Error(out.path() + ": expected " + std::to_string(s) + " lengths, found " + std::to_string(seen));
   int64_t offset = 0;  // accumulated in 64 bits: .bin files pass 2 GB
-  for (const int32_t len : lengths_) {
-    put<int64_t>(idx, offset);
-    offset += static_cast<int64_t>(len) * static_cast<int64_t>(token_bytes(type_));
+  for_each_chunk([&](std::span<const int32_t> lens) {
+    for (const int32_t len : lens) {
+      put<int64_t>(buf, offset);
+      offset += static_cast<int64_t>(len) * static_cast<int64_t>(token_bytes(type));
+    }
+    flush(false);
+  });
+  for (uint64_t d = 0; d <= s; ++d) {
+    put<int64_t>(buf, static_cast<int64_t>(d));
+    flush(false);
   }
-  for (uint64_t d = 0; d <= s; ++d) put<int64_t>(idx, static_cast<int64_t>(d));
+  flush(true);
+}
+
+void MegatronWriter::commit() {
   // .bin first: an .idx never describes a .bin that is not there.
   bin_->commit();
   AtomicFile out(prefix_ + ".idx");
-  out.write(idx);
+  write_index(out, type_, lengths_.size(), [&](const auto& f) { f(std::span<const int32_t>(lengths_)); });
+  out.commit();
+}
+
+void write_megatron_index(const std::string& idx_path, TokenType type, const std::string& lengths_path) {
+  const MappedFile lengths(lengths_path);
+  if (lengths.size() % 4 != 0)
+    throw Error(lengths_path + ": expected int32 lengths, found " + std::to_string(lengths.size()) + " bytes");
+  const uint64_t s = lengths.size() / 4;
+  AtomicFile out(idx_path);
+  write_index(out, type, s, [&](const auto& f) {
+    constexpr size_t kChunk = 1 << 16;
+    std::vector<int32_t> chunk;
+    for (uint64_t i = 0; i < s; i += kChunk) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, s - i));
+      chunk.resize(n);
+      std::memcpy(chunk.data(), lengths.data() + 4 * i, 4 * n);
+      f(std::span<const int32_t>(chunk));
+    }
+  });
   out.commit();
 }
 
 MegatronReader::MegatronReader(const std::string& prefix) : prefix_(prefix) {
   const std::string idx_path = prefix + ".idx";
-  const std::string idx = read_file(idx_path);
+  idx_ = MappedFile(idx_path);
+  const std::string_view idx = idx_.view();
   auto bad = [&](const std::string& what) { return Error(idx_path + ": " + what); };
   if (idx.size() < kHeaderBytes) throw bad("expected at least " + std::to_string(kHeaderBytes) + " bytes, found " + std::to_string(idx.size()));
   if (std::memcmp(idx.data(), kMagic, sizeof kMagic) != 0) throw bad("expected magic MMIDIDX (not a Megatron index file)");
@@ -99,31 +143,42 @@ MegatronReader::MegatronReader(const std::string& prefix) : prefix_(prefix) {
   if (s > rest / 12 || d > (rest - 12 * s) / 8 || kHeaderBytes + 12 * s + 8 * d != idx.size())
     throw bad("index sizes (" + std::to_string(s) + " sequences, " + std::to_string(d) +
               " document entries) do not match the file size " + std::to_string(idx.size()));
-  lengths_.resize(s);
-  offsets_.resize(s);
-  doc_index_.resize(d);
-  std::memcpy(lengths_.data(), idx.data() + kHeaderBytes, 4 * s);
-  std::memcpy(offsets_.data(), idx.data() + kHeaderBytes + 4 * s, 8 * s);
-  std::memcpy(doc_index_.data(), idx.data() + kHeaderBytes + 12 * s, 8 * d);
-  bin_ = read_file(prefix + ".bin");
+  // The header is 34 bytes, so the arrays are not naturally aligned; x86-64 and aarch64 load
+  // unaligned ints fine, and GCC does not exploit the alignment of these reads.
+  lengths_ = {reinterpret_cast<const int32_t*>(idx.data() + kHeaderBytes), s};
+  offsets_ = {reinterpret_cast<const int64_t*>(idx.data() + kHeaderBytes + 4 * s), s};
+  doc_index_ = {reinterpret_cast<const int64_t*>(idx.data() + kHeaderBytes + 12 * s), d};
+  bin_ = MappedFile(prefix + ".bin");
   int64_t expect = 0;
   for (uint64_t i = 0; i < s; ++i) {
-    if (lengths_[i] < 0 || offsets_[i] != expect)
-      throw bad("sequence " + std::to_string(i) + ": offset " + std::to_string(offsets_[i]) + ", expected " + std::to_string(expect));
-    expect += static_cast<int64_t>(lengths_[i]) * static_cast<int64_t>(token_bytes(type_));
+    int32_t len;
+    int64_t off;
+    std::memcpy(&len, idx.data() + kHeaderBytes + 4 * i, 4);
+    std::memcpy(&off, idx.data() + kHeaderBytes + 4 * s + 8 * i, 8);
+    if (len < 0 || off != expect)
+      throw bad("sequence " + std::to_string(i) + ": offset " + std::to_string(off) + ", expected " + std::to_string(expect));
+    expect += static_cast<int64_t>(len) * static_cast<int64_t>(token_bytes(type_));
   }
   if (static_cast<uint64_t>(expect) != bin_.size())
     throw Error(prefix + ".bin: expected " + std::to_string(expect) + " bytes from the index, found " + std::to_string(bin_.size()));
 }
 
 std::vector<uint32_t> MegatronReader::sequence(uint64_t i) const {
-  std::vector<uint32_t> out(static_cast<size_t>(lengths_.at(i)));
-  const size_t w = token_bytes(type_);
+  int32_t len;
+  int64_t off;
+  std::memcpy(&len, &lengths_[i], 4);
+  std::memcpy(&off, &offsets_[i], 8);
+  std::vector<uint32_t> out(static_cast<size_t>(len));
+  const char* p = bin_.data() + off;
   for (size_t k = 0; k < out.size(); ++k) {
     if (type_ == TokenType::kUint16) {
-      out[k] = get<uint16_t>(bin_, offsets_[i] + k * w);
+      uint16_t v;
+      std::memcpy(&v, p + 2 * k, 2);
+      out[k] = v;
     } else {
-      out[k] = static_cast<uint32_t>(get<int32_t>(bin_, offsets_[i] + k * w));
+      int32_t v;
+      std::memcpy(&v, p + 4 * k, 4);
+      out[k] = static_cast<uint32_t>(v);
     }
   }
   return out;

@@ -32,7 +32,8 @@ struct Block {
 // Reads the next block of whole lines; carries a partial last line over to the next call.
 class BlockReader {
  public:
-  BlockReader(const ReadFn& read, std::string name) : read_(read), name_(std::move(name)) {}
+  BlockReader(const ReadFn& read, std::string name, uint64_t first_line)
+      : read_(read), name_(std::move(name)), line_(first_line) {}
 
   bool next(Block& b) {
     b.data.clear();
@@ -97,7 +98,7 @@ class BlockReader {
   std::string name_;
   std::string carry_;
   bool eof_ = false;
-  uint64_t index_ = 0, line_ = 1;
+  uint64_t index_ = 0, line_;
 };
 
 void process_block(LineProcessor& p, Block& b) {
@@ -125,16 +126,17 @@ void process_block(LineProcessor& p, Block& b) {
 LinePipelineStats run_line_pipeline(const ReadFn& read, const std::string& name, int threads,
                                     const std::function<std::unique_ptr<LineProcessor>()>& make_processor,
                                     const std::function<void(std::string_view)>& sink,
-                                    const std::function<void(uint64_t)>& progress) {
+                                    const std::function<void(uint64_t, uint64_t)>& after_block,
+                                    uint64_t first_line) {
   const auto t0 = std::chrono::steady_clock::now();
   LinePipelineStats stats;
-  BlockReader reader(read, name);
+  BlockReader reader(read, name, first_line);
   auto deliver = [&](Block& b) {
     if (b.error) std::rethrow_exception(b.error);
     sink(b.out);
     stats.bytes += b.size;
     stats.lines += b.lines;
-    if (progress) progress(stats.bytes);
+    if (after_block) after_block(stats.bytes, stats.lines);
   };
 
   if (threads <= 1) {

@@ -126,7 +126,7 @@ int run(const TokenizeArgs& a) {
   const auto stats = run_line_pipeline(
       reader_for(*in), in->name(), threads,
       [&] { return std::make_unique<TokenizeLines>(*tok, a, in->name(), tokens); },
-      [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b) { progress.bytes(b); });
+      [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b, uint64_t) { progress.bytes(b); });
   out.commit();
   if (!a.quiet)
     std::fprintf(stderr, "tokenize: %llu lines, %llu tokens, %.2f MB of input in %.3f s: %.1f MB/s, %.2f M tokens/s (%d threads)\n",

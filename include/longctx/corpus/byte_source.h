@@ -17,6 +17,10 @@ class ByteSource {
   // file (and the compressed offset) for read errors, corrupt or truncated compressed data.
   virtual size_t read(char* buf, size_t n) = 0;
   const std::string& name() const { return name_; }
+  // Raw (still compressed) bytes read from the file so far, and their XXH3-128 (hex). Once read()
+  // has returned 0 these describe the whole file, as `xxhsum -H2` and `stat` do.
+  virtual uint64_t raw_bytes() const = 0;
+  virtual std::string raw_hash() const = 0;
 
  protected:
   explicit ByteSource(std::string name) : name_(std::move(name)) {}

@@ -10,12 +10,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "longctx/util/file.h"
+#include "longctx/util/mmap.h"
 
 namespace longctx::store {
 
@@ -44,23 +46,33 @@ class MegatronWriter {
   std::vector<char> buf_;
 };
 
+// Writes PREFIX.idx (atomically) for the sequences whose int32 lengths lie, in order, in the file
+// lengths_path, streaming it twice: memory stays constant for any number of sequences. Offsets
+// follow from the lengths (sequences back to back in .bin); one document per sequence.
+void write_megatron_index(const std::string& idx_path, TokenType type, const std::string& lengths_path);
+
 // Reads and validates an indexed dataset: magic, version, dtype, that the index's sizes add up
 // to the file sizes, that offsets are contiguous. Throws Error naming the file and what is wrong.
+// Both files are memory-mapped: nothing is copied, whatever the dataset's size.
 class MegatronReader {
  public:
   explicit MegatronReader(const std::string& prefix);
   uint64_t sequences() const { return lengths_.size(); }
   TokenType type() const { return type_; }
-  const std::vector<int64_t>& document_index() const { return doc_index_; }
+  std::span<const int32_t> lengths() const { return lengths_; }
+  std::span<const int64_t> offsets() const { return offsets_; }  // in bytes of .bin
+  std::span<const int64_t> document_index() const { return doc_index_; }
   std::vector<uint32_t> sequence(uint64_t i) const;
+  // The raw bytes of .bin (token ids back to back, token_bytes(type()) each).
+  std::string_view bin() const { return bin_.view(); }
 
  private:
   std::string prefix_;
   TokenType type_;
-  std::vector<int32_t> lengths_;
-  std::vector<int64_t> offsets_;
-  std::vector<int64_t> doc_index_;
-  std::string bin_;
+  MappedFile idx_, bin_;
+  std::span<const int32_t> lengths_;
+  std::span<const int64_t> offsets_;
+  std::span<const int64_t> doc_index_;
 };
 
 }  // namespace longctx::store

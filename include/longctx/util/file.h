@@ -25,6 +25,7 @@ class AtomicFile {
   void write(std::string_view bytes);
   void commit();
   FILE* stream() { return file_; }
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;

@@ -33,10 +33,14 @@ struct LinePipelineStats {
 using ReadFn = std::function<size_t(char* buf, size_t n)>;
 
 // Reads `read` (named `name` in messages) to the end. make_processor() is called once per thread.
-// `sink` receives output chunks in order. progress(bytes_done) is called from time to time.
+// `sink` receives the output of each block of lines, in order; after_block(bytes, lines), if given,
+// is called right after each sink call with the input bytes and lines consumed so far: everything
+// up to there has been delivered (a safe point for progress and checkpoints). Lines are numbered
+// from first_line (a resumed run starts past the lines it has done).
 LinePipelineStats run_line_pipeline(const ReadFn& read, const std::string& name, int threads,
                                     const std::function<std::unique_ptr<LineProcessor>()>& make_processor,
                                     const std::function<void(std::string_view)>& sink,
-                                    const std::function<void(uint64_t)>& progress = nullptr);
+                                    const std::function<void(uint64_t bytes, uint64_t lines)>& after_block = nullptr,
+                                    uint64_t first_line = 1);
 
 }  // namespace longctx
