@@ -9,10 +9,14 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   g++ cmake make pkg-config git ca-certificates
   libsimdjson-dev libcli11-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libxxhash-dev
+  libopenmpi-dev openmpi-bin  # mpirun -n N longctx ... (ranks as tasks)
+  xxhash                  # tests: xxhsum -H2 checks the hashes in manifests
   zstd gzip               # test fixtures: compressed corpora
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                 # standard-library-only helper and test scripts
   nodejs npm              # the Hugging Face tokenizers oracle and the data packages
+  chromium                # tests: render HTML reports headless
+  time                    # bench: /usr/bin/time -v measures peak memory
 )
 
 missing=()

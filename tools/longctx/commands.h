@@ -10,5 +10,8 @@ using Run = std::function<int()>;
 
 Run add_tokenize(CLI::App& app);
 Run add_decode(CLI::App& app);
+Run add_ingest(CLI::App& app);
+Run add_merge(CLI::App& app);
+Run add_stats(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   std::map<std::string, longctx::cli::Run> runs;
   runs["tokenize"] = longctx::cli::add_tokenize(app);
   runs["decode"] = longctx::cli::add_decode(app);
+  runs["ingest"] = longctx::cli::add_ingest(app);
+  runs["merge"] = longctx::cli::add_merge(app);
+  runs["stats"] = longctx::cli::add_stats(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
