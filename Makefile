@@ -21,6 +21,7 @@ test: build
 
 bench: build
 	@/usr/bin/python3 bench/tokenizer_vs_hf.py --build $(BUILD)
+	@/usr/bin/python3 bench/ingest_vs_tokenize.py --build $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
