@@ -5,7 +5,7 @@
 namespace longctx::corpus {
 namespace {
 
-std::string type_name(simdjson::dom::element_type t) {
+const char* type_name(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
   switch (t) {
     case T::ARRAY: return "an array";
@@ -43,11 +43,14 @@ struct JsonDocumentParser::Impl {
   std::string text_field;
   DomainSource domain;
   std::vector<std::string> domain_path;
+  bool allow_empty_text = false;
   simdjson::dom::parser parser;
 };
 
-JsonDocumentParser::JsonDocumentParser(std::string text_field, DomainSource domain) : impl_(std::make_unique<Impl>()) {
+JsonDocumentParser::JsonDocumentParser(std::string text_field, DomainSource domain, bool allow_empty_text)
+    : impl_(std::make_unique<Impl>()) {
   impl_->text_field = std::move(text_field);
+  impl_->allow_empty_text = allow_empty_text;
   impl_->domain = std::move(domain);
   if (impl_->domain.kind == DomainSource::kField) impl_->domain_path = split_path(impl_->domain.value);
 }
@@ -61,20 +64,20 @@ ParsedLine JsonDocumentParser::parse(std::string_view line) {
     r.detail = std::move(detail);
     return r;
   };
-  if (line.find_first_not_of(" \t") == std::string_view::npos) return fail("blank line", "expected a JSON object, found a blank line");
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return fail("blank line", "expected a JSON object, found an empty line");
   simdjson::dom::element doc;
   if (auto err = impl_->parser.parse(line.data(), line.size(), false).get(doc)) {
-    if (err == simdjson::UTF8_ERROR) return fail("invalid UTF-8", "expected UTF-8 text, found invalid UTF-8 bytes");
+    if (err == simdjson::UTF8_ERROR) return fail("invalid UTF-8", "expected a JSON object in UTF-8, found invalid UTF-8 bytes");
     return fail("invalid JSON", std::string("expected a JSON object, found invalid JSON (") + simdjson::error_message(err) + ")");
   }
   simdjson::dom::object obj;
-  if (doc.get(obj)) return fail("not a JSON object", "expected a JSON object, found " + type_name(doc.type()));
+  if (doc.get(obj)) return fail("not a JSON object", std::string("expected a JSON object, found ") + type_name(doc.type()));
   const std::string& tf = impl_->text_field;
   simdjson::dom::element field;
   if (obj.at_key(tf).get(field)) return fail("no \"" + tf + "\" field", "expected a \"" + tf + "\" field, found none");
   if (field.get(r.text))
     return fail("\"" + tf + "\" is not a string", "expected \"" + tf + "\" to be a string, found " + type_name(field.type()));
-  if (r.text.empty()) return fail("empty text", "expected a non-empty \"" + tf + "\", found an empty string");
+  if (r.text.empty() && !impl_->allow_empty_text) return fail("empty text", "expected a non-empty \"" + tf + "\", found an empty string");
   if (impl_->domain.kind == DomainSource::kField) {
     simdjson::dom::element cur = doc;
     bool found = true;

@@ -1,11 +1,10 @@
 // longctx tokenize: JSONL with a text field → one JSON array of token ids per line, in input order.
-#include <simdjson.h>
-
 #include <atomic>
 #include <cstring>
 
 #include "commands.h"
 #include "io.h"
+#include "longctx/corpus/json_document.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
 #include "longctx/util/line_pipeline.h"
@@ -25,18 +24,6 @@ struct TokenizeArgs {
   bool progress = false;
   bool quiet = false;
 };
-
-std::string json_type_name(simdjson::dom::element_type t) {
-  using T = simdjson::dom::element_type;
-  switch (t) {
-    case T::ARRAY: return "an array";
-    case T::OBJECT: return "an object";
-    case T::STRING: return "a string";
-    case T::BOOL: return "a boolean";
-    case T::NULL_VALUE: return "null";
-    default: return "a number";
-  }
-}
 
 // "[1,2,3]\n": written straight into the output buffer, two digits at a time (ids are the bulk of
 // the output, and std::to_chars plus per-character appends showed in profiles).
@@ -78,27 +65,16 @@ class TokenizeLines : public LineProcessor {
  public:
   TokenizeLines(const tokenizer::Tokenizer& tok, const TokenizeArgs& a, const std::string& name,
                 std::atomic<uint64_t>& tokens)
-      : enc_(tok), args_(a), name_(name), tokens_(tokens) {
+      : enc_(tok), name_(name), tokens_(tokens), parser_(a.field, {corpus::DomainSource::kConstant, ""}, true) {
     opt_.add_special_tokens = !a.no_bos;
     opt_.parse_special = a.parse_special;
   }
   ~TokenizeLines() override { tokens_ += local_tokens_; }
 
   void process(std::string_view line, uint64_t line_no, std::string& out) override {
-    auto where = [&] { return name_ + ":" + std::to_string(line_no) + ": "; };
-    if (line.find_first_not_of(" \t") == std::string_view::npos)
-      throw Error(where() + "expected a JSON object, found an empty line");
-    simdjson::dom::element doc;
-    // The pipeline guarantees simdjson's padding after the line, so no copy is needed.
-    if (auto err = parser_.parse(line.data(), line.size(), false).get(doc))
-      throw Error(where() + "expected a JSON object, found invalid JSON (" + simdjson::error_message(err) + ")");
-    simdjson::dom::object obj;
-    if (doc.get(obj)) throw Error(where() + "expected a JSON object, found " + json_type_name(doc.type()));
-    simdjson::dom::element field;
-    if (obj.at_key(args_.field).get(field)) throw Error(where() + "expected a \"" + args_.field + "\" field, found none");
-    std::string_view text;
-    if (field.get(text))
-      throw Error(where() + "expected \"" + args_.field + "\" to be a string, found " + json_type_name(field.type()));
+    const corpus::ParsedLine r = parser_.parse(line);
+    if (!r.ok) throw Error(name_ + ":" + std::to_string(line_no) + ": " + r.detail);
+    const std::string_view text = r.text;
     ids_.clear();
     enc_.encode(text, opt_, ids_);
     local_tokens_ += ids_.size();
@@ -107,12 +83,11 @@ class TokenizeLines : public LineProcessor {
 
  private:
   tokenizer::Encoder enc_;
-  const TokenizeArgs& args_;
   const std::string& name_;
   std::atomic<uint64_t>& tokens_;
   uint64_t local_tokens_ = 0;
   tokenizer::EncodeOptions opt_;
-  simdjson::dom::parser parser_;
+  corpus::JsonDocumentParser parser_;  // the text field only: no domain
   std::vector<uint32_t> ids_;
 };
 

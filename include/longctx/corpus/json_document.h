@@ -23,13 +23,14 @@ struct ParsedLine {
   std::string_view text;    // valid until the next parse() call or until the line goes away
   std::string_view domain;  // ditto; empty when the domain does not come from the line
   std::string reason;       // when !ok: a short reason, the same for every line of its kind
-  std::string detail;       // when !ok: what exactly was found (for --strict's message)
+  std::string detail;       // when !ok: "expected ..., found ..." (for messages naming file:line)
 };
 
 // Reuse one per thread: it owns a simdjson parser.
 class JsonDocumentParser {
  public:
-  JsonDocumentParser(std::string text_field, DomainSource domain);
+  // allow_empty_text: "" is a document (tokenize) rather than a line to skip (ingest).
+  JsonDocumentParser(std::string text_field, DomainSource domain, bool allow_empty_text = false);
   ~JsonDocumentParser();
   // `line` must have simdjson's 64 bytes of readable padding after it (the line pipeline's are).
   ParsedLine parse(std::string_view line);
