@@ -31,16 +31,24 @@ using store::TokenType;
 struct RecordHead {
   uint64_t line;
   uint32_t tokens;
+  uint32_t chars;
   uint16_t text_len;
   uint8_t skipped;
-  uint8_t pad;
+  uint8_t pad[5];
 };
-static_assert(sizeof(RecordHead) == 16);
+static_assert(sizeof(RecordHead) == 24);
+
+// Code points of valid UTF-8: the bytes that are not continuation bytes (10xxxxxx).
+uint32_t count_chars(std::string_view s) {
+  uint64_t n = 0;
+  for (const char c : s) n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+  return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+}
 
 void append_record(std::string& out, uint64_t line, bool skipped, std::string_view text,
-                   const std::vector<uint32_t>* ids, TokenType type) {
-  RecordHead h{line, ids ? static_cast<uint32_t>(ids->size()) : 0, static_cast<uint16_t>(std::min<size_t>(text.size(), 65535)),
-               static_cast<uint8_t>(skipped), 0};
+                   const std::vector<uint32_t>* ids, TokenType type, uint32_t chars = 0) {
+  RecordHead h{line, ids ? static_cast<uint32_t>(ids->size()) : 0, chars, static_cast<uint16_t>(std::min<size_t>(text.size(), 65535)),
+               static_cast<uint8_t>(skipped), {}};
   const size_t w = store::token_bytes(type);
   const size_t old = out.size();
   out.resize(old + sizeof h + h.text_len + h.tokens * w);
@@ -86,7 +94,7 @@ class IngestLines : public LineProcessor {
       return;
     }
     encode_doc(enc_, s_, r.text, ids_);
-    append_record(out, line_no, false, r.domain, &ids_, s_.type);
+    append_record(out, line_no, false, r.domain, &ids_, s_.type, count_chars(r.text));
   }
 
  private:
@@ -256,7 +264,7 @@ class Ingest {
           continue;
         }
         const uint16_t domain = b_->domain_index(domain_from_line ? text : std::string_view(fixed_domain));
-        b_->add(std::string_view(p, h.tokens * w), h.tokens, DocRecord{h.line, static_cast<uint32_t>(k), domain, 0});
+        b_->add(std::string_view(p, h.tokens * w), h.tokens, DocRecord{h.line, static_cast<uint32_t>(k), h.chars, domain, 0, 0});
         p += h.tokens * w;
         ++st.documents;
         st.tokens += h.tokens;
@@ -335,7 +343,7 @@ class Ingest {
       append_record(bytes, 0, false, {}, &d.ids, s_->type);
       const uint16_t domain = b_->domain_index(o_.domain.kind == corpus::DomainSource::kConstant ? o_.domain.value : in.folder);
       b_->add(std::string_view(bytes).substr(sizeof(RecordHead)), static_cast<uint32_t>(d.ids.size()),
-              DocRecord{0, static_cast<uint32_t>(kk), domain, 0});
+              DocRecord{0, static_cast<uint32_t>(kk), count_chars(d.text), domain, 0, 0});
       st.documents = 1;
       st.tokens = d.ids.size();
       ++docs_done_;

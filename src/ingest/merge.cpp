@@ -95,7 +95,7 @@ store::Manifest merge(const std::vector<std::string>& task_dirs, const std::stri
       const uint16_t domain = b.domain_index(tm.domains[r.domain].name);
       const uint32_t len = static_cast<uint32_t>(lengths[d]);
       b.add(task.data().bin().substr(static_cast<size_t>(offsets[d]), len * w), len,
-            store::DocRecord{r.line, static_cast<uint32_t>(g), domain, 0});
+            store::DocRecord{r.line, static_cast<uint32_t>(g), r.chars, domain, 0, 0});
     }
     // The listed skipped lines of this input (each task lists its own in input order).
     auto& cur = skip_cursor[o.task];

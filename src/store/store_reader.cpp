@@ -33,7 +33,7 @@ StoreReader::StoreReader(const std::string& dir)
                 std::to_string(m.documents) + " documents");
   if (docs_file_.size() != m.documents * sizeof(DocRecord))
     throw Error(docs_path + ": expected " + std::to_string(m.documents * sizeof(DocRecord)) + " bytes (" +
-                std::to_string(m.documents) + " records of 16), found " + std::to_string(docs_file_.size()));
+                std::to_string(m.documents) + " records of 24), found " + std::to_string(docs_file_.size()));
   docs_ = {reinterpret_cast<const DocRecord*>(docs_file_.data()), m.documents};
   uint64_t tokens = 0;
   for (const int32_t len : data_.lengths()) tokens += static_cast<uint64_t>(len);

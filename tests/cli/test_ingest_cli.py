@@ -154,6 +154,8 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"{name}: document count", len(data["sequences"]) == len(hf_ids), (len(data["sequences"]), len(hf_ids)))
         bad = [i for i, (a, b) in enumerate(zip(data["sequences"], hf_ids)) if a != b]
         check(f"{name}: every document's tokens equal Hugging Face's ids", not bad, f"{len(bad)} differ, first {bad[:5]}")
+        bad_chars = [i for i, (d, t) in enumerate(zip(data["docs"], expected_texts)) if d["chars"] != len(t)]
+        check(f"{name}: chars per document = Python's len(text)", not bad_chars, bad_chars[:5])
         got_domains = [m["domains"][d["domain"]]["name"] for d in data["docs"]]
         check(f"{name}: domains (field, \"unknown\" when absent, folder names)", got_domains == expected_domains,
               [(i, a, b) for i, (a, b) in enumerate(zip(got_domains, expected_domains)) if a != b][:5])

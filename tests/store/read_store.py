@@ -26,13 +26,13 @@ def read(store):
     assert mega["dtype"] == manifest["token_dtype"], (mega["dtype"], manifest["token_dtype"])
     with open(os.path.join(store, "docs.bin"), "rb") as f:
         raw = f.read()
-    assert len(raw) == 16 * len(seqs), f"docs.bin has {len(raw)} bytes for {len(seqs)} documents"
+    assert len(raw) == 24 * len(seqs), f"docs.bin has {len(raw)} bytes for {len(seqs)} documents"
     docs = []
     for i in range(len(seqs)):
-        line, inp, domain, reserved = struct.unpack_from("<QIHH", raw, 16 * i)
-        assert reserved == 0
+        line, inp, chars, domain, reserved, reserved2 = struct.unpack_from("<QIIHHI", raw, 24 * i)
+        assert reserved == 0 and reserved2 == 0
         assert inp < len(manifest["inputs"]) and domain < len(manifest["domains"])
-        docs.append({"line": line, "input": inp, "domain": domain})
+        docs.append({"line": line, "input": inp, "domain": domain, "chars": chars})
     # Counts in the manifest agree with the files.
     assert manifest["documents"] == len(seqs)
     assert manifest["tokens"] == sum(len(s) for s in seqs)

@@ -1,6 +1,6 @@
 // A longctx document store: a directory holding
 //   data.bin, data.idx   a Megatron-LM indexed dataset, one sequence per document (megatron.h)
-//   docs.bin             the sidecar: one 16-byte DocRecord per document, in the same order
+//   docs.bin             the sidecar: one 24-byte DocRecord per document, in the same order
 //   manifest.json        what made it (tokenizer, inputs with sizes and hashes, options), what is in
 //                        it (counts per domain and input), what was skipped and why, and the size
 //                        and XXH3-128 of every file above
@@ -24,14 +24,18 @@ inline constexpr const char* kDocsFile = "docs.bin";
 inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr int kFormatVersion = 1;
 
-// One document's origin. line: 1-based line in a JSONL input; 0 for a whole-file text document.
+// One document's origin and size in characters. line: 1-based line in a JSONL input; 0 for a
+// whole-file text document. chars: Unicode code points of the text (Python's len()), for the
+// paper's length estimate (chars / 3.68) that `mix --length-estimate` reproduces.
 struct DocRecord {
   uint64_t line;
-  uint32_t input;    // index into the manifest's inputs
-  uint16_t domain;   // index into the manifest's domains
-  uint16_t reserved; // 0
+  uint32_t input;     // index into the manifest's inputs
+  uint32_t chars;     // saturates at 2^32 - 1
+  uint16_t domain;    // index into the manifest's domains
+  uint16_t reserved;  // 0
+  uint32_t reserved2; // 0
 };
-static_assert(sizeof(DocRecord) == 16);
+static_assert(sizeof(DocRecord) == 24);
 
 struct InputStats {
   std::string path;
