@@ -191,6 +191,7 @@ class Ingest {
   std::string run_fingerprint(const store::Manifest& m) const {
     nlohmann::ordered_json j;
     j["tool"] = m.tool;
+    j["store_format"] = store::kFormatVersion;
     j["tokenizer"] = m.tokenizer_xxh128;
     // --strict is left out: a strict run that completes wrote what a lenient one would.
     j["options"] = {o_.text_field, m.domain_source, o_.bos, m.eos_id, o_.parse_special};

@@ -29,7 +29,8 @@ std::string fmt_count(uint64_t n) {
 }
 
 void print_table(const mix::StoreLengthStats& s) {
-  std::printf("%-22s %9s %9s %7s %8s %8s %8s %9s %7s", "domain", "docs", "tokens", "share", "p50", "p90", "p99", "max", ">4K");
+  std::printf("%-22s %9s %9s %7s %8s %8s %8s %9s %7s", "domain", "docs", "tokens", "share", "p50", "p90", "p99", "max",
+              (">" + mix::length_label(s.long_threshold)).c_str());
   for (const auto& l : s.bins.labels) std::printf(" %8s", l.c_str());
   std::printf("\n");
   auto row = [&](const mix::DomainLengthStats& d) {

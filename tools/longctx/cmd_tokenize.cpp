@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "io.h"
 #include "longctx/corpus/json_document.h"
+#include "longctx/text/ids_json.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
 #include "longctx/util/line_pipeline.h"
@@ -25,42 +26,6 @@ struct TokenizeArgs {
   bool quiet = false;
 };
 
-// "[1,2,3]\n": written straight into the output buffer, two digits at a time (ids are the bulk of
-// the output, and std::to_chars plus per-character appends showed in profiles).
-void append_ids(std::string& out, const std::vector<uint32_t>& ids) {
-  static constexpr char kPairs[] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
-  const size_t old = out.size();
-  out.resize(old + 3 + ids.size() * 11);  // "[", "]", "\n", and per id at most 10 digits and a comma
-  char* p = out.data() + old;
-  *p++ = '[';
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) *p++ = ',';
-    char buf[10];
-    char* e = buf + sizeof buf;
-    char* b = e;
-    uint32_t v = ids[i];
-    while (v >= 100) {
-      b -= 2;
-      std::memcpy(b, kPairs + (v % 100) * 2, 2);
-      v /= 100;
-    }
-    if (v >= 10) {
-      b -= 2;
-      std::memcpy(b, kPairs + v * 2, 2);
-    } else {
-      *--b = static_cast<char>('0' + v);
-    }
-    std::memcpy(p, b, e - b);
-    p += e - b;
-  }
-  *p++ = ']';
-  *p++ = '\n';
-  out.resize(p - out.data());
-}
-
 class TokenizeLines : public LineProcessor {
  public:
   TokenizeLines(const tokenizer::Tokenizer& tok, const TokenizeArgs& a, const std::string& name,
@@ -78,7 +43,8 @@ class TokenizeLines : public LineProcessor {
     ids_.clear();
     enc_.encode(text, opt_, ids_);
     local_tokens_ += ids_.size();
-    append_ids(out, ids_);
+    text::append_ids_json(out, ids_);
+    out += '\n';
   }
 
  private:

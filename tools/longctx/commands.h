@@ -13,5 +13,8 @@ Run add_decode(CLI::App& app);
 Run add_ingest(CLI::App& app);
 Run add_merge(CLI::App& app);
 Run add_stats(CLI::App& app);
+Run add_mix(CLI::App& app);
+Run add_pack(CLI::App& app);
+Run add_verify(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   runs["ingest"] = longctx::cli::add_ingest(app);
   runs["merge"] = longctx::cli::add_merge(app);
   runs["stats"] = longctx::cli::add_stats(app);
+  runs["mix"] = longctx::cli::add_mix(app);
+  runs["pack"] = longctx::cli::add_pack(app);
+  runs["verify"] = longctx::cli::add_verify(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

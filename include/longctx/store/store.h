@@ -22,7 +22,7 @@ namespace longctx::store {
 inline constexpr const char* kDataPrefix = "data";
 inline constexpr const char* kDocsFile = "docs.bin";
 inline constexpr const char* kManifestFile = "manifest.json";
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;  // 2: 24-byte DocRecords with character counts
 
 // One document's origin and size in characters. line: 1-based line in a JSONL input; 0 for a
 // whole-file text document. chars: Unicode code points of the text (Python's len()), for the

@@ -1,0 +1,82 @@
+// The mixture: which documents (or pieces of documents) of a store go into the continual-
+// pretraining data, by the strategies the paper compares (../shared/PAPER.md §2). A plan records
+// every choice: the entries in selection order, the strategy, its options and seed, the targets
+// and what each domain got. Layout of PLAN/ (plan.json + entries.bin): docs/formats/plan.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "longctx/store/store.h"
+
+namespace longctx::mix {
+
+// A piece of a stored document: tokens [start, start + length) of document `doc`.
+struct PlanEntry {
+  uint64_t doc;
+  uint32_t start;
+  uint32_t length;
+};
+static_assert(sizeof(PlanEntry) == 16);
+
+struct MixOptions {
+  std::string strategy;  // original | cut:LEN | per-source | global | upsample:DOMAIN[=W] | target
+  uint64_t tokens = 0;
+  uint64_t seed = 0;
+  uint64_t long_threshold = 4096;  // longer documents are always kept (per-source, global, upsample)
+  double keep_short = 0.1;         // the probability that a shorter one is kept
+  std::string domain_shares = "natural";  // natural | slimpajama | NAME=x,...
+  std::string length_estimate;     // "" (exact token counts) or "chars/R" (the paper's chars/3.68)
+  uint32_t max_repeat = 1;         // passes over the store a domain may take to fill its budget
+  bool allow_shortfall = false;    // write the plan even when a budget cannot be met
+  std::string target_bins = "0,4K";  // target: length-bin edges...
+  std::string target_bin_shares;     // ...and the share of tokens each bin gets, e.g. "0.4,0.6"
+};
+
+struct DomainResult {
+  std::string name;
+  double target_share = 0;          // 0: the domain is not planned
+  uint64_t budget = 0;              // tokens (0 for original/cut/global: no per-domain budget)
+  uint64_t available = 0;           // tokens the domain has in the store
+  uint64_t tokens = 0, documents = 0, long_tokens = 0;
+  uint64_t shortfall = 0;           // budget - tokens when the budget was not met
+  uint32_t passes = 0;              // passes over the store the domain needed
+};
+
+struct Plan {
+  MixOptions options;
+  std::string store_dir, store_run, store_manifest_xxh128;
+  std::vector<std::string> store_domains;  // the store's domain names (index = DocRecord::domain)
+  std::vector<DomainResult> domains;       // same order
+  uint64_t tokens = 0;                     // planned tokens (sum of entry lengths)
+  std::vector<PlanEntry> entries;          // in selection order
+  std::vector<std::string> notes;          // what a user should know (a domain not planned, ...)
+  // Paper Figure 2, before (the store) and after (the plan): token shares by domain and by
+  // length bin (the paper's bins; whole documents binned by their length, pieces by theirs).
+  std::map<std::string, double> before_domains, after_domains;
+  std::vector<std::pair<std::string, double>> before_bins, after_bins;
+
+  std::string to_json() const;
+};
+
+// Throws Error (one line) for bad options and, unless allow_shortfall, for unmet budgets.
+Plan make_plan(const store::StoreReader& store, const MixOptions& options);
+
+// PLAN/plan.json and PLAN/entries.bin, each written atomically, plan.json last.
+void write_plan(const Plan& plan, const std::string& dir);
+
+struct LoadedPlan {
+  std::string dir;
+  std::string store_dir, store_manifest_xxh128;
+  uint64_t seed = 0, tokens = 0;
+  std::vector<std::string> store_domains;
+  std::vector<PlanEntry> entries;
+  std::string json;  // plan.json as written
+};
+// Reads and checks a plan (hash and size of entries.bin, entries within the store's documents
+// when `store` is given).
+LoadedPlan read_plan(const std::string& dir);
+
+}  // namespace longctx::mix

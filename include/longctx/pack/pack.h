@@ -1,0 +1,36 @@
+// Packing: a plan's entries, shuffled (seeded), concatenated and cut into fixed-length sequences
+// (the paper's packer), or placed whole by best fit (--align-docs), written in the formats
+// trainers load. Every sequence keeps the spans of the documents in it and their domains.
+// Layouts: docs/formats/packed.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace longctx::pack {
+
+struct PackOptions {
+  std::string plan_dir;
+  std::string out;
+  std::string format;        // jsonl | jsonl.zst | megatron | llmc | flat
+  uint64_t seq_len = 0;
+  uint64_t seed = 0;
+  bool seed_given = false;   // else the plan's seed
+  bool align_docs = false;   // documents never cross a sequence edge (best fit), padded
+  int64_t pad_id = -1;       // >= 0: pad the last partial sequence (and aligned ones) with this id
+  uint64_t shard_sequences = 0;  // sequences per output shard (0: about 256M tokens per shard)
+  int threads = 1;
+};
+
+struct PackSummary {
+  uint64_t sequences = 0, tokens = 0, real_tokens = 0, shards = 0, dropped_tokens = 0, bytes = 0;
+  double seconds = 0;
+};
+
+PackSummary pack(const PackOptions& options);
+
+// Re-reads DIR (a store, a plan or a packed output) and checks it against its manifest: sizes,
+// hashes, counts. Returns a one-line description; throws Error on the first mismatch.
+std::string verify(const std::string& dir);
+
+}  // namespace longctx::pack

@@ -1,0 +1,331 @@
+#include "longctx/pack/pack.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <thread>
+
+#include "layout.h"
+#include "longctx/store/megatron.h"
+#include "longctx/store/store.h"
+#include "longctx/text/ids_json.h"
+#include "longctx/text/utf8.h"
+#include "longctx/util/error.h"
+#include "longctx/util/file.h"
+#include "longctx/util/hash.h"
+#include "longctx/util/rng.h"
+
+namespace longctx::pack {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+// llm.c's token shard header: 256 int32, [0] magic, [1] version, [2] token count.
+constexpr int32_t kLlmcMagic16 = 20240520, kLlmcVersion16 = 1;
+constexpr int32_t kLlmcMagic32 = 20240801, kLlmcVersion32 = 7;
+
+// One span: tokens [start, end) of a sequence come from document `doc`, from its token doc_offset.
+struct SpanRecord {
+  uint64_t doc;
+  uint32_t doc_offset, start, end;
+  uint16_t domain, reserved;
+};
+static_assert(sizeof(SpanRecord) == 24);
+
+// An output file written atomically, hashed and counted as it is written.
+class OutFile {
+ public:
+  OutFile(const std::string& dir, std::string name) : name_(std::move(name)), f_(dir + "/" + name_) {}
+  void write(std::string_view b) {
+    f_.write(b);
+    h_.update(b);
+    bytes_ += b.size();
+  }
+  void commit(ojson& files) {
+    f_.commit();
+    files[name_] = {{"bytes", bytes_}, {"xxh128", h_.hex()}};
+  }
+
+ private:
+  std::string name_;
+  AtomicFile f_;
+  Hasher128 h_;
+  uint64_t bytes_ = 0;
+};
+
+template <class T>
+std::string_view bytes_of(const std::vector<T>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
+}
+
+std::string shard_name(uint64_t k) {
+  char b[32];
+  std::snprintf(b, sizeof b, "part-%05llu", static_cast<unsigned long long>(k));
+  return b;
+}
+
+struct Packer {
+  const PackOptions& o;
+  const store::StoreReader& st;
+  const mix::LoadedPlan& plan;
+  const Layout& l;
+  int64_t pad;
+  size_t width;
+
+  uint32_t token_at(uint64_t doc, uint64_t pos) const {
+    const char* p = st.data().bin().data() + st.data().offsets()[doc] + pos * width;
+    if (width == 2) {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return v;
+    }
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return static_cast<uint32_t>(v);
+  }
+
+  // Tokens and spans of sequence s.
+  void gather(uint64_t s, std::vector<uint32_t>& ids, std::vector<SpanRecord>& spans) const {
+    ids.clear();
+    spans.clear();
+    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) {
+      const Segment& g = l.segments[i];
+      const auto& e = plan.entries[g.entry];
+      const uint64_t from = static_cast<uint64_t>(e.start) + g.off;
+      const uint32_t start = static_cast<uint32_t>(ids.size());
+      const char* p = st.data().bin().data() + st.data().offsets()[e.doc] + from * width;
+      ids.resize(ids.size() + g.len);
+      uint32_t* out = ids.data() + start;
+      if (width == 2) {
+        for (uint32_t k = 0; k < g.len; ++k) {
+          uint16_t v;
+          std::memcpy(&v, p + 2 * k, 2);
+          out[k] = v;
+        }
+      } else {
+        std::memcpy(out, p, 4 * static_cast<size_t>(g.len));
+      }
+      spans.push_back({e.doc, static_cast<uint32_t>(from), start, start + g.len, st.docs()[e.doc].domain, 0});
+    }
+    if (ids.size() < l.seq_len) ids.resize(l.seq_len, static_cast<uint32_t>(pad));
+  }
+
+  int64_t label(uint64_t s) const {
+    if (l.label_entry[s] < 0) return pad;
+    const auto& e = plan.entries[static_cast<uint64_t>(l.label_entry[s])];
+    return token_at(e.doc, static_cast<uint64_t>(e.start) + l.label_off[s]);
+  }
+
+  void write_shard(uint64_t k, uint64_t a, uint64_t b, ojson& files) const {
+    const std::string base = shard_name(k);
+    std::vector<uint32_t> ids;
+    std::vector<SpanRecord> spans, all_spans;
+    std::vector<int64_t> span_idx{0};
+    auto add_spans = [&] {
+      all_spans.insert(all_spans.end(), spans.begin(), spans.end());
+      span_idx.push_back(static_cast<int64_t>(all_spans.size()));
+    };
+    const std::string& f = o.format;
+    if (f == "megatron") {
+      store::MegatronWriter w(o.out + "/" + base, st.manifest().token_type);
+      for (uint64_t s = a; s < b; ++s) {
+        gather(s, ids, spans);
+        w.add_document(ids);
+        add_spans();
+      }
+      w.commit();
+      for (const char* ext : {".bin", ".idx"}) {
+        const std::string p = o.out + "/" + base + ext;
+        files[base + ext] = {{"bytes", fs::file_size(p)}, {"xxh128", xxh128_file(p)}};
+      }
+    } else if (f == "llmc" || f == "flat") {
+      const bool llmc = f == "llmc";
+      OutFile tokens(o.out, base + (llmc ? ".bin" : ".tokens"));
+      if (llmc) {
+        std::vector<int32_t> header(256, 0);
+        const uint64_t n = (b - a) * l.seq_len;
+        if (n >= (1ULL << 31)) throw Error(o.out + ": an llm.c shard holds fewer than 2^31 tokens; lower --shard-sequences");
+        header[0] = width == 2 ? kLlmcMagic16 : kLlmcMagic32;
+        header[1] = width == 2 ? kLlmcVersion16 : kLlmcVersion32;
+        header[2] = static_cast<int32_t>(n);
+        tokens.write(bytes_of(header));
+      }
+      std::vector<int32_t> cu;
+      std::vector<int64_t> cu_idx{0};
+      std::string buf;
+      for (uint64_t s = a; s < b; ++s) {
+        gather(s, ids, spans);
+        buf.resize(ids.size() * width);
+        if (width == 2) {
+          for (size_t i = 0; i < ids.size(); ++i) {
+            const auto v = static_cast<uint16_t>(ids[i]);
+            std::memcpy(buf.data() + 2 * i, &v, 2);
+          }
+        } else {
+          std::memcpy(buf.data(), ids.data(), 4 * ids.size());
+        }
+        tokens.write(buf);
+        if (!llmc) {
+          // FlashAttention's cu_seqlens: 0, the end of each document span, and L (padding is its
+          // own segment).
+          cu.push_back(0);
+          for (const auto& sp : spans) cu.push_back(static_cast<int32_t>(sp.end));
+          if (cu.back() != static_cast<int32_t>(l.seq_len)) cu.push_back(static_cast<int32_t>(l.seq_len));
+          cu_idx.push_back(static_cast<int64_t>(cu.size()));
+        }
+        add_spans();
+      }
+      tokens.commit(files);
+      if (!llmc) {
+        OutFile c(o.out, base + ".cu_seqlens.bin"), ci(o.out, base + ".cu_seqlens.idx");
+        c.write(bytes_of(cu));
+        ci.write(bytes_of(cu_idx));
+        c.commit(files);
+        ci.commit(files);
+      }
+    } else {  // jsonl, jsonl.zst
+      const bool zst = f == "jsonl.zst";
+      OutFile out(o.out, base + (zst ? ".jsonl.zst" : ".jsonl"));
+      ZSTD_CCtx* z = zst ? ZSTD_createCCtx() : nullptr;
+      std::string row, packed;
+      auto emit = [&](bool last) {
+        if (!zst) {
+          out.write(row);
+          return;
+        }
+        ZSTD_inBuffer in{row.data(), row.size(), 0};
+        do {
+          packed.resize(ZSTD_CStreamOutSize());
+          ZSTD_outBuffer ob{packed.data(), packed.size(), 0};
+          const size_t r = ZSTD_compressStream2(z, &ob, &in, last ? ZSTD_e_end : ZSTD_e_continue);
+          if (ZSTD_isError(r)) throw Error(o.out + ": zstd: " + ZSTD_getErrorName(r));
+          out.write(std::string_view(packed.data(), ob.pos));
+          if (last && r == 0) break;
+          if (!last && in.pos == in.size) break;
+        } while (true);
+      };
+      const auto& names = plan.store_domains;
+      for (uint64_t s = a; s < b; ++s) {
+        gather(s, ids, spans);
+        row.clear();
+        row += "{\"input_ids\": ";
+        text::append_ids_json(row, ids);
+        row += ", \"labels\": " + std::to_string(label(s)) + ", \"source\": [";
+        for (size_t i = 0; i < spans.size(); ++i) {
+          row += i ? ", {\"source\": \"" : "{\"source\": \"";
+          text::json_escape_append(row, names[spans[i].domain]);
+          row += "\", \"start\": " + std::to_string(spans[i].start) + ", \"end\": " + std::to_string(spans[i].end) + "}";
+        }
+        row += "]}\n";
+        emit(false);
+        add_spans();
+      }
+      if (zst) {
+        row.clear();
+        emit(true);
+        ZSTD_freeCCtx(z);
+      }
+      out.commit(files);
+    }
+    OutFile sb(o.out, base + ".spans.bin"), si(o.out, base + ".spans.idx");
+    sb.write(bytes_of(all_spans));
+    si.write(bytes_of(span_idx));
+    sb.commit(files);
+    si.commit(files);
+  }
+};
+
+}  // namespace
+
+PackSummary pack(const PackOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "llmc", "flat"};
+  if (std::find(kFormats.begin(), kFormats.end(), o.format) == kFormats.end())
+    throw Error("--format: expected jsonl, jsonl.zst, megatron, llmc or flat, found \"" + o.format + "\"");
+  if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
+  if (o.align_docs && o.pad_id < 0) throw Error("--align-docs: sequences are padded; give the pad token id with --pad ID");
+  if (fs::exists(o.out + "/manifest.json")) throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
+  const mix::LoadedPlan plan = mix::read_plan(o.plan_dir);
+  const store::StoreReader st(plan.store_dir);
+  if (xxh128_file(plan.store_dir + "/" + store::kManifestFile) != plan.store_manifest_xxh128)
+    throw Error(plan.store_dir + ": not the store the plan " + o.plan_dir + " was made from (its manifest changed)");
+  for (const auto& e : plan.entries)
+    if (e.doc >= st.docs().size() || static_cast<uint64_t>(e.start) + e.length > static_cast<uint64_t>(st.data().lengths()[e.doc]))
+      throw Error(o.plan_dir + "/entries.bin: an entry lies outside its document (document " + std::to_string(e.doc) + ")");
+  const uint64_t vocab = st.manifest().vocab_size;
+  if (o.pad_id >= static_cast<int64_t>(vocab)) throw Error("--pad " + std::to_string(o.pad_id) + ": outside the vocabulary");
+
+  const uint64_t seed = o.seed_given ? o.seed : plan.seed;
+  std::vector<uint64_t> order(plan.entries.size());
+  std::iota(order.begin(), order.end(), 0);
+  Rng(seed, 7).shuffle(std::span<uint64_t>(order));
+  const Layout l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len) : concat_layout(plan.entries, order, o.seq_len, o.pad_id >= 0);
+
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec) throw Error(o.out + ": cannot create: " + ec.message());
+  const uint64_t per_shard = o.shard_sequences ? o.shard_sequences : std::max<uint64_t>(1, (1ULL << 28) / o.seq_len);
+  const uint64_t shards = (l.sequences + per_shard - 1) / per_shard;
+  const Packer p{o, st, plan, l, o.pad_id, store::token_bytes(st.manifest().token_type)};
+  std::vector<ojson> files(shards, ojson::object());
+  std::atomic<uint64_t> next{0};
+  std::vector<std::exception_ptr> errors(std::max(1, o.threads));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, o.threads); ++t)
+    pool.emplace_back([&, t] {
+      try {
+        for (uint64_t k; (k = next++) < shards;) p.write_shard(k, k * per_shard, std::min(l.sequences, (k + 1) * per_shard), files[k]);
+      } catch (...) {
+        errors[t] = std::current_exception();
+        next = shards;
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  PackSummary sum;
+  sum.sequences = l.sequences;
+  sum.tokens = l.sequences * o.seq_len;
+  for (uint64_t s = 0; s < l.sequences; ++s)
+    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) sum.real_tokens += l.segments[i].len;
+  sum.shards = shards;
+  sum.dropped_tokens = l.dropped_tokens;
+  ojson m;
+  m["format"] = "longctx-packed";
+  m["format_version"] = 1;
+  m["layout"] = o.format;
+  m["seq_len"] = o.seq_len;
+  m["sequences"] = l.sequences;
+  m["tokens"] = sum.tokens;
+  m["document_tokens"] = sum.real_tokens;
+  m["dropped_tail_tokens"] = l.dropped_tokens;
+  m["pad_id"] = o.pad_id >= 0 ? ojson(o.pad_id) : ojson(nullptr);
+  m["align_docs"] = o.align_docs;
+  m["seed"] = seed;
+  m["token_dtype"] = st.manifest().token_type == store::TokenType::kUint16 ? "uint16" : "int32";
+  m["vocab_size"] = vocab;
+  m["plan"] = {{"path", o.plan_dir}, {"xxh128", xxh128_hex(plan.json)}};
+  m["store"] = plan.store_dir;
+  m["domains"] = plan.store_domains;
+  m["shards"] = ojson::array();
+  for (uint64_t k = 0; k < shards; ++k) {
+    const uint64_t n = std::min(l.sequences, (k + 1) * per_shard) - k * per_shard;
+    m["shards"].push_back({{"name", shard_name(k)}, {"sequences", n}, {"files", files[k]}});
+    for (const auto& [name, f] : files[k].items()) sum.bytes += f["bytes"].get<uint64_t>();
+  }
+  AtomicFile mf(o.out + "/manifest.json");
+  mf.write(m.dump(2) + "\n");
+  mf.commit();
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace longctx::pack

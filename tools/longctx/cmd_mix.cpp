@@ -1,0 +1,67 @@
+// longctx mix: choose the continual-pretraining mixture from a store (the paper's strategies).
+#include <cstdio>
+
+#include "commands.h"
+#include "longctx/mix/plan.h"
+#include "longctx/util/size.h"
+
+namespace longctx::cli {
+namespace {
+
+struct MixArgs {
+  std::string store, out, tokens, long_threshold = "4K";
+  mix::MixOptions opt;
+  bool quiet = false;
+};
+
+int run(MixArgs& a) {
+  a.opt.tokens = parse_size(a.tokens, "--tokens");
+  a.opt.long_threshold = parse_size(a.long_threshold, "--long-threshold");
+  const store::StoreReader st(a.store);
+  const mix::Plan plan = mix::make_plan(st, a.opt);
+  mix::write_plan(plan, a.out);
+  if (a.quiet) return 0;
+  std::fprintf(stderr, "mix %s: %zu entries, %llu tokens (requested %llu, seed %llu) -> %s\n", a.opt.strategy.c_str(),
+               plan.entries.size(), static_cast<unsigned long long>(plan.tokens), static_cast<unsigned long long>(a.opt.tokens),
+               static_cast<unsigned long long>(a.opt.seed), a.out.c_str());
+  std::fprintf(stderr, "  %-24s %8s %8s %8s %12s %9s %9s\n", "domain", "before", "target", "after", "tokens", "long", "shortfall");
+  for (const auto& d : plan.domains) {
+    const double after = plan.tokens ? static_cast<double>(d.tokens) / plan.tokens : 0.0;
+    char target[16] = "-";
+    if (d.budget) std::snprintf(target, sizeof target, "%.1f%%", 100.0 * d.target_share);
+    std::fprintf(stderr, "  %-24s %7.1f%% %8s %7.1f%% %12llu %8.1f%% %9llu\n", d.name.c_str(), 100.0 * plan.before_domains.at(d.name),
+                 target, 100.0 * after, static_cast<unsigned long long>(d.tokens),
+                 d.tokens ? 100.0 * static_cast<double>(d.long_tokens) / d.tokens : 0.0, static_cast<unsigned long long>(d.shortfall));
+  }
+  for (const auto& n : plan.notes) std::fprintf(stderr, "  note: %s\n", n.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Run add_mix(CLI::App& app) {
+  auto a = std::make_shared<MixArgs>();
+  auto& o = a->opt;
+  auto* sub = app.add_subcommand("mix", "choose the mixture (the paper's strategies) -> a plan that pack turns into sequences");
+  sub->add_option("store", a->store, "store folder (from longctx ingest)")->required();
+  sub->add_option("--strategy", o.strategy,
+                  "original | cut:LEN | per-source (the paper's recipe) | global | upsample:DOMAIN[=WEIGHT] | target")
+      ->required();
+  sub->add_option("--tokens", a->tokens, "tokens to plan: 5B, 500M, 131072 (K = 1024, M = 1e6, B = 1e9)")->required();
+  sub->add_option("--seed", o.seed, "seed of every random choice (same seed, same plan)")->required();
+  sub->add_option("--out,-o", a->out, "plan folder (plan.json + entries.bin)")->required();
+  sub->add_option("--long-threshold", a->long_threshold, "documents longer than this are always kept")->capture_default_str();
+  sub->add_option("--keep-short", o.keep_short, "probability of keeping a shorter document")->capture_default_str();
+  sub->add_option("--domain-shares", o.domain_shares, "target domain shares: natural (the store's), slimpajama (the paper's) or NAME=x,...")
+      ->capture_default_str();
+  sub->add_option("--length-estimate", o.length_estimate,
+                  "decide on chars/R instead of exact token counts (chars/3.68 reproduces the paper's script)");
+  sub->add_option("--max-repeat", o.max_repeat, "passes over the store a domain may take to fill its budget")->capture_default_str();
+  sub->add_flag("--allow-shortfall", o.allow_shortfall, "write the plan even when a budget cannot be met (reported per domain)");
+  sub->add_option("--bins", o.target_bins, "target: length-bin edges (K = 1024; the last bin is open)")->capture_default_str();
+  sub->add_option("--bin-shares", o.target_bin_shares, "target: share of tokens per length bin, e.g. 0.4,0.6");
+  sub->add_flag("--quiet,-q", a->quiet, "no summary on stderr");
+  return [a] { return run(*a); };
+}
+
+}  // namespace longctx::cli
