@@ -22,6 +22,7 @@ test: build
 bench: build
 	@/usr/bin/python3 bench/tokenizer_vs_hf.py --build $(BUILD)
 	@/usr/bin/python3 bench/ingest_vs_tokenize.py --build $(BUILD)
+	@/usr/bin/python3 bench/mix_pack_bench.py --build $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

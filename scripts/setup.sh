@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
   zstd gzip               # test fixtures: compressed corpora
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                 # standard-library-only helper and test scripts
+  python3-numpy           # tests: the independent reader of packed outputs (tests/mix/read_packed.py)
   nodejs npm              # the Hugging Face tokenizers oracle and the data packages
   chromium                # tests: render HTML reports headless
   time                    # bench: /usr/bin/time -v measures peak memory

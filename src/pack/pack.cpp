@@ -91,7 +91,32 @@ struct Packer {
     return static_cast<uint32_t>(v);
   }
 
-  // Tokens and spans of sequence s.
+  // Tokens of sequence s as stored (width bytes each, padded), and its spans: copies only.
+  void gather_bytes(uint64_t s, std::string& buf, std::vector<SpanRecord>& spans) const {
+    buf.resize(l.seq_len * width);
+    spans.clear();
+    size_t pos = 0;
+    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) {
+      const Segment& g = l.segments[i];
+      const auto& e = plan.entries[g.entry];
+      const uint64_t from = static_cast<uint64_t>(e.start) + g.off;
+      std::memcpy(buf.data() + pos * width, st.data().bin().data() + st.data().offsets()[e.doc] + from * width, g.len * width);
+      spans.push_back({e.doc, static_cast<uint32_t>(from), static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + g.len),
+                       st.docs()[e.doc].domain, 0});
+      pos += g.len;
+    }
+    for (; pos < l.seq_len; ++pos) {  // padding
+      if (width == 2) {
+        const auto v = static_cast<uint16_t>(pad);
+        std::memcpy(buf.data() + 2 * pos, &v, 2);
+      } else {
+        const auto v = static_cast<int32_t>(pad);
+        std::memcpy(buf.data() + 4 * pos, &v, 4);
+      }
+    }
+  }
+
+  // Tokens (as ids) and spans of sequence s.
   void gather(uint64_t s, std::vector<uint32_t>& ids, std::vector<SpanRecord>& spans) const {
     ids.clear();
     spans.clear();
@@ -133,21 +158,9 @@ struct Packer {
       span_idx.push_back(static_cast<int64_t>(all_spans.size()));
     };
     const std::string& f = o.format;
-    if (f == "megatron") {
-      store::MegatronWriter w(o.out + "/" + base, st.manifest().token_type);
-      for (uint64_t s = a; s < b; ++s) {
-        gather(s, ids, spans);
-        w.add_document(ids);
-        add_spans();
-      }
-      w.commit();
-      for (const char* ext : {".bin", ".idx"}) {
-        const std::string p = o.out + "/" + base + ext;
-        files[base + ext] = {{"bytes", fs::file_size(p)}, {"xxh128", xxh128_file(p)}};
-      }
-    } else if (f == "llmc" || f == "flat") {
-      const bool llmc = f == "llmc";
-      OutFile tokens(o.out, base + (llmc ? ".bin" : ".tokens"));
+    if (f == "megatron" || f == "llmc" || f == "flat") {
+      const bool llmc = f == "llmc", flat = f == "flat";
+      OutFile tokens(o.out, base + (flat ? ".tokens" : ".bin"));
       if (llmc) {
         std::vector<int32_t> header(256, 0);
         const uint64_t n = (b - a) * l.seq_len;
@@ -161,18 +174,9 @@ struct Packer {
       std::vector<int64_t> cu_idx{0};
       std::string buf;
       for (uint64_t s = a; s < b; ++s) {
-        gather(s, ids, spans);
-        buf.resize(ids.size() * width);
-        if (width == 2) {
-          for (size_t i = 0; i < ids.size(); ++i) {
-            const auto v = static_cast<uint16_t>(ids[i]);
-            std::memcpy(buf.data() + 2 * i, &v, 2);
-          }
-        } else {
-          std::memcpy(buf.data(), ids.data(), 4 * ids.size());
-        }
+        gather_bytes(s, buf, spans);
         tokens.write(buf);
-        if (!llmc) {
+        if (flat) {
           // FlashAttention's cu_seqlens: 0, the end of each document span, and L (padding is its
           // own segment).
           cu.push_back(0);
@@ -183,7 +187,14 @@ struct Packer {
         add_spans();
       }
       tokens.commit(files);
-      if (!llmc) {
+      if (f == "megatron") {
+        // One sequence per packed sequence, all of length L.
+        OutFile idx(o.out, base + ".idx");
+        const std::vector<int32_t> lengths(b - a, static_cast<int32_t>(l.seq_len));
+        idx.write(store::megatron_index_bytes(st.manifest().token_type, lengths));
+        idx.commit(files);
+      }
+      if (flat) {
         OutFile c(o.out, base + ".cu_seqlens.bin"), ci(o.out, base + ".cu_seqlens.idx");
         c.write(bytes_of(cu));
         ci.write(bytes_of(cu_idx));
@@ -242,16 +253,34 @@ struct Packer {
   }
 };
 
+PackSummary pack_impl(const PackOptions& o, bool write_shards);
+
 }  // namespace
 
-PackSummary pack(const PackOptions& o) {
+PackSummary pack(const PackOptions& o) { return pack_impl(o, true); }
+
+PackSummary finish_tasks(const PackOptions& o) {
+  if (fs::exists(o.out + "/manifest.json")) {
+    PackSummary s;
+    const ojson m = ojson::parse(read_file(o.out + "/manifest.json"));
+    s.sequences = m.at("sequences").get<uint64_t>();
+    s.shards = m.at("shards").size();
+    return s;
+  }
+  return pack_impl(o, false);
+}
+
+namespace {
+
+PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   const auto t0 = std::chrono::steady_clock::now();
   static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "llmc", "flat"};
   if (std::find(kFormats.begin(), kFormats.end(), o.format) == kFormats.end())
     throw Error("--format: expected jsonl, jsonl.zst, megatron, llmc or flat, found \"" + o.format + "\"");
   if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
   if (o.align_docs && o.pad_id < 0) throw Error("--align-docs: sequences are padded; give the pad token id with --pad ID");
-  if (fs::exists(o.out + "/manifest.json")) throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
+  if (write_shards && fs::exists(o.out + "/manifest.json"))
+    throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
   const mix::LoadedPlan plan = mix::read_plan(o.plan_dir);
   const store::StoreReader st(plan.store_dir);
   if (xxh128_file(plan.store_dir + "/" + store::kManifestFile) != plan.store_manifest_xxh128)
@@ -268,12 +297,18 @@ PackSummary pack(const PackOptions& o) {
   Rng(seed, 7).shuffle(std::span<uint64_t>(order));
   const Layout l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len) : concat_layout(plan.entries, order, o.seq_len, o.pad_id >= 0);
 
+  if (o.task_count == 0 || o.task_id >= o.task_count)
+    throw Error("task " + std::to_string(o.task_id) + " of " + std::to_string(o.task_count) + ": expected 0 <= id < count");
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) throw Error(o.out + ": cannot create: " + ec.message());
-  const uint64_t per_shard = o.shard_sequences ? o.shard_sequences : std::max<uint64_t>(1, (1ULL << 28) / o.seq_len);
+  const uint64_t per_shard = o.shard_sequences ? o.shard_sequences : std::max<uint64_t>(1, (1ULL << 27) / o.seq_len);
   const uint64_t shards = (l.sequences + per_shard - 1) / per_shard;
   const Packer p{o, st, plan, l, o.pad_id, store::token_bytes(st.manifest().token_type)};
+  // Array tasks: task t writes shards t, t + N, ... (the layout is the same in every task).
+  std::vector<uint64_t> mine;
+  if (write_shards)
+    for (uint64_t k = o.task_id; k < shards; k += o.task_count) mine.push_back(k);
   std::vector<ojson> files(shards, ojson::object());
   std::atomic<uint64_t> next{0};
   std::vector<std::exception_ptr> errors(std::max(1, o.threads));
@@ -281,10 +316,13 @@ PackSummary pack(const PackOptions& o) {
   for (int t = 0; t < std::max(1, o.threads); ++t)
     pool.emplace_back([&, t] {
       try {
-        for (uint64_t k; (k = next++) < shards;) p.write_shard(k, k * per_shard, std::min(l.sequences, (k + 1) * per_shard), files[k]);
+        for (uint64_t i; (i = next++) < mine.size();) {
+          const uint64_t k = mine[i];
+          p.write_shard(k, k * per_shard, std::min(l.sequences, (k + 1) * per_shard), files[k]);
+        }
       } catch (...) {
         errors[t] = std::current_exception();
-        next = shards;
+        next = mine.size();
       }
     });
   for (auto& th : pool) th.join();
@@ -315,17 +353,44 @@ PackSummary pack(const PackOptions& o) {
   m["plan"] = {{"path", o.plan_dir}, {"xxh128", xxh128_hex(plan.json)}};
   m["store"] = plan.store_dir;
   m["domains"] = plan.store_domains;
+  if (o.task_count > 1) {
+    // Record this task's shards; the task that finds every task's record writes the manifest
+    // (several may: the bytes are the same, and each write is an atomic rename).
+    const std::string tasks = o.out + "/.tasks";
+    fs::create_directories(tasks, ec);
+    if (write_shards) {
+      ojson mine_files = ojson::object();
+      for (const uint64_t k : mine) mine_files[std::to_string(k)] = files[k];
+      AtomicFile tf(tasks + "/" + std::to_string(o.task_id) + "-of-" + std::to_string(o.task_count) + ".json");
+      tf.write(mine_files.dump() + "\n");
+      tf.commit();
+    }
+    for (uint64_t t = 0; t < o.task_count; ++t) {
+      const std::string path = tasks + "/" + std::to_string(t) + "-of-" + std::to_string(o.task_count) + ".json";
+      if (!fs::exists(path)) {
+        sum.pending = true;
+        break;
+      }
+      const ojson record = ojson::parse(read_file(path));  // named: items() of a temporary dangles
+      for (const auto& [k, f] : record.items()) files[std::stoull(k)] = f;
+    }
+  }
+  for (uint64_t k = 0; k < shards; ++k)
+    for (const auto& [name, f] : files[k].items()) sum.bytes += f["bytes"].get<uint64_t>();
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (sum.pending) return sum;
   m["shards"] = ojson::array();
   for (uint64_t k = 0; k < shards; ++k) {
     const uint64_t n = std::min(l.sequences, (k + 1) * per_shard) - k * per_shard;
     m["shards"].push_back({{"name", shard_name(k)}, {"sequences", n}, {"files", files[k]}});
-    for (const auto& [name, f] : files[k].items()) sum.bytes += f["bytes"].get<uint64_t>();
   }
   AtomicFile mf(o.out + "/manifest.json");
   mf.write(m.dump(2) + "\n");
   mf.commit();
-  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fs::remove_all(o.out + "/.tasks", ec);
   return sum;
 }
+
+}  // namespace
 
 }  // namespace longctx::pack

@@ -63,7 +63,8 @@ void MegatronWriter::add_document(std::span<const uint32_t> ids) {
 
 // The index for s sequences; for_each_chunk(f) must call f on the lengths in order, and is called
 // twice (the lengths array, then the offsets derived from them).
-void write_index(AtomicFile& out, TokenType type, uint64_t s,
+template <class Sink>
+void write_index(Sink& out, TokenType type, uint64_t s,
                  const std::function<void(const std::function<void(std::span<const int32_t>)>&)>& for_each_chunk) {
   std::string buf;
   buf.append(kMagic, sizeof kMagic);
@@ -97,6 +98,21 @@ void write_index(AtomicFile& out, TokenType type, uint64_t s,
     flush(false);
   }
   flush(true);
+}
+
+// An AtomicFile-like sink that keeps the bytes in memory.
+class StringSink {
+ public:
+  void write(std::string_view b) { s_.append(b); }
+  const std::string& path() const { return name_; }
+  std::string s_;
+  std::string name_ = "<index>";
+};
+
+std::string megatron_index_bytes(TokenType type, std::span<const int32_t> lengths) {
+  StringSink out;
+  write_index(out, type, lengths.size(), [&](const auto& f) { f(lengths); });
+  return std::move(out.s_);
 }
 
 void MegatronWriter::commit() {

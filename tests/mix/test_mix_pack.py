@@ -242,6 +242,21 @@ with tempfile.TemporaryDirectory() as tmp:
     check("pack: byte-identical for 1 and 2 threads", same)
     ok("pack with another seed", "pack", J("ps"), "--seq-len", str(L), "--format", "megatron", "--out", J("pk-seed"), "--seed", "99", "-q")
     check("pack: another seed, another order", not np.array_equal(read_packed.read(J("pk-seed"))["tokens"], ref["tokens"]))
+    # Array tasks and MPI ranks: the same bytes as one process, file for file.
+    def same_dir(a, b):
+        fa, fb = sorted(os.listdir(a)), sorted(os.listdir(b))
+        return fa == fb and all(filecmp.cmp(os.path.join(a, x), os.path.join(b, x), shallow=False) for x in fa)
+    args = [J("ps"), "--seq-len", str(L), "--format", "jsonl.zst", "--shard-sequences", "300", "-q"]
+    r = run("pack", *args, "--out", J("pk-tasks"), "--task-id", "1", "--num-tasks", "2")
+    check("array task 1 of 2 writes its shards, no manifest yet", r.returncode == 0 and not os.path.exists(J("pk-tasks", "manifest.json")),
+          r.stderr.decode())
+    ok("array task 0 of 2", "pack", *args, "--out", J("pk-tasks"), "--task-id", "0", "--num-tasks", "2")
+    check("2 array tasks == one process (every file)", same_dir(J("pk-tasks"), J("pk-1t")), sorted(os.listdir(J("pk-tasks"))))
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+    r = subprocess.run(["mpirun", "-n", "2", LONGCTX, "pack", *args, "--out", J("pk-mpi"), "--threads", "1"], capture_output=True, env=env)
+    check("mpirun -n 2 pack exits 0", r.returncode == 0, r.stderr.decode()[-1500:])
+    check("2 MPI ranks == one process (every file)", same_dir(J("pk-mpi"), J("pk-1t")), sorted(os.listdir(J("pk-mpi"))))
+
     # --align-docs: no document piece crosses an edge; padding fills the rest.
     ok("pack --align-docs", "pack", J("ps"), "--seq-len", "4096", "--format", "flat", "--align-docs", "--pad", "0", "--out", J("pk-al"), "-q")
     al = read_packed.read(J("pk-al"))

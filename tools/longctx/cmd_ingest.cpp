@@ -12,6 +12,7 @@
 #include "longctx/ingest/ingest.h"
 #include "longctx/util/error.h"
 #include "progress.h"
+#include "tasks.h"
 
 namespace longctx::cli {
 namespace {
@@ -25,15 +26,6 @@ struct IngestArgs {
   std::optional<uint64_t> task_id, num_tasks;
   bool progress = false, quiet = false;
 };
-
-std::optional<uint64_t> env_number(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(v, &end, 10);
-  if (*end) throw Error(std::string("$") + name + ": expected a number, found \"" + v + "\"");
-  return n;
-}
 
 std::string summary(const ingest::IngestSummary& s, const std::string& out) {
   const auto& m = s.manifest;
@@ -105,23 +97,11 @@ int run(IngestArgs& a) {
     return ok ? 0 : 1;
   }
 
-  // Array tasks: flags first, then Slurm's variables (arrays may start at any index: MIN is 0).
-  std::optional<uint64_t> id = a.task_id, count = a.num_tasks;
-  if (!id && !count) {
-    const auto sid = env_number("SLURM_ARRAY_TASK_ID"), scount = env_number("SLURM_ARRAY_TASK_COUNT");
-    if (sid && scount) {
-      const uint64_t min = env_number("SLURM_ARRAY_TASK_MIN").value_or(0);
-      if (*sid < min) throw Error("$SLURM_ARRAY_TASK_ID is below $SLURM_ARRAY_TASK_MIN");
-      id = *sid - min;
-      count = scount;
-    }
-  }
-  if (id.has_value() != count.has_value()) throw Error("--task-id and --num-tasks go together");
-  if (count && *count > 1) {
-    if (*id >= *count) throw Error("--task-id " + std::to_string(*id) + ": expected below --num-tasks " + std::to_string(*count));
-    o.task_id = *id;
-    o.task_count = *count;
-    o.out = ingest::task_dir(out, *id, *count);
+  const TaskId task = resolve_task(a.task_id, a.num_tasks);
+  if (task.count > 1) {
+    o.task_id = task.id;
+    o.task_count = task.count;
+    o.out = ingest::task_dir(out, task.id, task.count);
   }
   const auto s = ingest::ingest(o);
   if (!a.quiet) {

@@ -4,7 +4,10 @@
 
 #include "commands.h"
 #include "io.h"
+#include "longctx/dist/mpi.h"
 #include "longctx/pack/pack.h"
+#include "longctx/util/error.h"
+#include "tasks.h"
 #include "longctx/util/size.h"
 
 namespace longctx::cli {
@@ -13,7 +16,7 @@ namespace {
 struct PackArgs {
   pack::PackOptions opt;
   std::string seq_len;
-  std::optional<uint64_t> seed;
+  std::optional<uint64_t> seed, task_id, num_tasks;
   bool quiet = false;
 };
 
@@ -24,7 +27,47 @@ int run(PackArgs& a) {
     a.opt.seed_given = true;
   }
   a.opt.threads = thread_count(a.opt.threads);
+  dist::MpiSession mpi;
+  if (mpi.active()) {
+    // Every rank writes its shards; once all have, rank 0 writes the manifest.
+    if (a.task_id || a.num_tasks) throw Error("--task-id/--num-tasks cannot be combined with mpirun (each rank is a task)");
+    a.opt.task_id = static_cast<uint64_t>(mpi.rank());
+    a.opt.task_count = static_cast<uint64_t>(mpi.size());
+    std::string error;
+    pack::PackSummary s;
+    try {
+      s = pack::pack(a.opt);
+    } catch (const Error& e) {
+      error = e.what();
+      std::fprintf(stderr, "longctx: rank %d: %s\n", mpi.rank(), error.c_str());
+    }
+    if (!mpi.all(error.empty())) return 1;
+    if (mpi.rank() == 0 && s.pending) {  // the last record may have landed after rank 0 looked
+      a.opt.task_id = 0;
+      try {
+        s = pack::finish_tasks(a.opt);
+      } catch (const Error& e) {
+        std::fprintf(stderr, "longctx: %s\n", e.what());
+        error = e.what();
+      }
+    }
+    if (!mpi.all(error.empty())) return 1;
+    if (mpi.rank() == 0 && !a.quiet)
+      std::fprintf(stderr, "pack: %llu sequences of %llu tokens in %llu shards from %d ranks -> %s\n",
+                   static_cast<unsigned long long>(s.sequences), static_cast<unsigned long long>(a.opt.seq_len),
+                   static_cast<unsigned long long>(s.shards), mpi.size(), a.opt.out.c_str());
+    return 0;
+  }
+  const TaskId task = resolve_task(a.task_id, a.num_tasks);
+  a.opt.task_id = task.id;
+  a.opt.task_count = task.count;
   const auto s = pack::pack(a.opt);
+  if (s.pending) {
+    if (!a.quiet)
+      std::fprintf(stderr, "pack: task %llu of %llu wrote its shards; the last task to finish writes %s/manifest.json\n",
+                   static_cast<unsigned long long>(task.id), static_cast<unsigned long long>(task.count), a.opt.out.c_str());
+    return 0;
+  }
   if (!a.quiet)
     std::fprintf(stderr,
                  "pack: %llu sequences of %llu tokens (%llu document tokens, %llu tail tokens dropped) in %llu shards -> %s; "
@@ -49,9 +92,12 @@ Run add_pack(CLI::App& app) {
   sub->add_option("--seed", a->seed, "shuffle seed (default: the plan's)");
   sub->add_option("--pad", o.pad_id, "pad the last partial sequence (and --align-docs sequences) with this token id");
   sub->add_flag("--align-docs", o.align_docs, "no document crosses a sequence edge (best-fit packing, padded; for document masking)");
-  sub->add_option("--shard-sequences", o.shard_sequences, "sequences per output shard (default: about 256M tokens)");
+  sub->add_option("--shard-sequences", o.shard_sequences, "sequences per output shard (default: about 128M tokens)");
   sub->add_option("--threads", o.threads, "shards written in parallel (0 = one per core); output identical for any count")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--task-id", a->task_id, "this task's index in an array run (default: $SLURM_ARRAY_TASK_ID)");
+  sub->add_option("--num-tasks", a->num_tasks, "tasks in the array run (default: $SLURM_ARRAY_TASK_COUNT)")
+      ->check(CLI::PositiveNumber);
   sub->add_flag("--quiet,-q", a->quiet, "no summary on stderr");
   return [a] { return run(*a); };
 }

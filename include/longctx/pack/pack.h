@@ -18,16 +18,24 @@ struct PackOptions {
   bool seed_given = false;   // else the plan's seed
   bool align_docs = false;   // documents never cross a sequence edge (best fit), padded
   int64_t pad_id = -1;       // >= 0: pad the last partial sequence (and aligned ones) with this id
-  uint64_t shard_sequences = 0;  // sequences per output shard (0: about 256M tokens per shard)
+  uint64_t shard_sequences = 0;  // sequences per output shard (0: about 128M tokens per shard)
   int threads = 1;
+  // Array tasks (Slurm, MPI ranks): task_id writes shards task_id, task_id + task_count, ...; the
+  // output of all tasks is byte-identical to one process's.
+  uint64_t task_id = 0, task_count = 1;
 };
 
 struct PackSummary {
   uint64_t sequences = 0, tokens = 0, real_tokens = 0, shards = 0, dropped_tokens = 0, bytes = 0;
   double seconds = 0;
+  bool pending = false;  // array task: other tasks still to finish (manifest not written yet)
 };
 
 PackSummary pack(const PackOptions& options);
+
+// After every array task has written its shards: writes the manifest if no task has yet
+// (under MPI, rank 0 after a barrier). Idempotent.
+PackSummary finish_tasks(const PackOptions& options);
 
 // Re-reads DIR (a store, a plan or a packed output) and checks it against its manifest: sizes,
 // hashes, counts. Returns a one-line description; throws Error on the first mismatch.

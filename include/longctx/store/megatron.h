@@ -46,6 +46,10 @@ class MegatronWriter {
   std::vector<char> buf_;
 };
 
+// The bytes of an index for sequences of these lengths, back to back in .bin (small datasets;
+// write_megatron_index streams).
+std::string megatron_index_bytes(TokenType type, std::span<const int32_t> lengths);
+
 // Writes PREFIX.idx (atomically) for the sequences whose int32 lengths lie, in order, in the file
 // lengths_path, streaming it twice: memory stays constant for any number of sequences. Offsets
 // follow from the lengths (sequences back to back in .bin); one document per sequence.
