@@ -280,8 +280,12 @@ Plan make_plan(const store::StoreReader& st, const MixOptions& o) {
   } else {
     throw Error("--strategy: expected original, cut:LEN, per-source, global, upsample:DOMAIN[=W] or target, found \"" + s + "\"");
   }
-  for (const auto& d : plan.domains)
+  for (const auto& d : plan.domains) {
     if (d.available > 0 && d.tokens == 0) plan.notes.push_back("domain " + d.name + " is not in the plan");
+    if (d.shortfall > 0)
+      plan.notes.push_back("domain " + d.name + " fell " + std::to_string(d.shortfall) + " tokens short of its budget of " +
+                           std::to_string(d.budget) + " (--allow-shortfall)");
+  }
 
   // Figure 2 numbers: before (the store) and after (the plan).
   std::vector<std::pair<uint64_t, uint64_t>> before, after;

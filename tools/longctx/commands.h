@@ -16,5 +16,6 @@ Run add_stats(CLI::App& app);
 Run add_mix(CLI::App& app);
 Run add_pack(CLI::App& app);
 Run add_verify(CLI::App& app);
+Run add_prepare(CLI::App& app);
 
 }  // namespace longctx::cli

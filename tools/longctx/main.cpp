@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   runs["mix"] = longctx::cli::add_mix(app);
   runs["pack"] = longctx::cli::add_pack(app);
   runs["verify"] = longctx::cli::add_verify(app);
+  runs["prepare"] = longctx::cli::add_prepare(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

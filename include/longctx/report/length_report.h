@@ -12,4 +12,8 @@ namespace longctx::report {
 // The page as a string; `title` names the store.
 std::string length_report_html(const mix::StoreLengthStats& stats, const store::Manifest& manifest, const std::string& title);
 
+// The page's body without its header: the table, the histograms and the footnote that explains
+// them. Other reports embed it (they need the base style of src/report/html.h).
+std::string length_report_sections(const mix::StoreLengthStats& stats, const store::Manifest& manifest);
+
 }  // namespace longctx::report
