@@ -17,5 +17,7 @@ Run add_mix(CLI::App& app);
 Run add_pack(CLI::App& app);
 Run add_verify(CLI::App& app);
 Run add_prepare(CLI::App& app);
+Run add_generate(CLI::App& app);
+Run add_eval_loss(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   runs["pack"] = longctx::cli::add_pack(app);
   runs["verify"] = longctx::cli::add_verify(app);
   runs["prepare"] = longctx::cli::add_prepare(app);
+  runs["generate"] = longctx::cli::add_generate(app);
+  runs["eval-loss"] = longctx::cli::add_eval_loss(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

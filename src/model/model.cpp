@@ -1,0 +1,296 @@
+#include "longctx/model/model.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "longctx/model/safetensors.h"
+#include "longctx/util/error.h"
+#include "longctx/util/file.h"
+
+namespace longctx::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+// out[n, o] = in[n, k] . w[o, k]^T  (w as Hugging Face stores Linear weights: [out, in]).
+void matmul(const float* in, const float* w, float* out, uint64_t n, uint64_t k, uint64_t o, bool reference) {
+  if (!reference) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(o), static_cast<int>(k), 1.0f, in,
+                static_cast<int>(k), w, static_cast<int>(k), 0.0f, out, static_cast<int>(o));
+    return;
+  }
+  for (uint64_t r = 0; r < n; ++r)
+    for (uint64_t c = 0; c < o; ++c) {
+      float acc = 0;
+      for (uint64_t i = 0; i < k; ++i) acc += in[r * k + i] * w[c * k + i];
+      out[r * o + c] = acc;
+    }
+}
+
+void rmsnorm(const float* x, const float* w, float* out, uint64_t n, uint64_t d, double eps) {
+  for (uint64_t r = 0; r < n; ++r) {
+    float ss = 0;
+    for (uint64_t i = 0; i < d; ++i) ss += x[r * d + i] * x[r * d + i];
+    const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + static_cast<float>(eps));
+    for (uint64_t i = 0; i < d; ++i) out[r * d + i] = w[i] * (x[r * d + i] * inv);
+  }
+}
+
+// Rotate-half RoPE on `heads` heads of one row at position p.
+void apply_rope(float* v, uint64_t heads, uint64_t hd, const float* cos, const float* sin) {
+  const uint64_t half = hd / 2;
+  for (uint64_t h = 0; h < heads; ++h) {
+    float* x = v + h * hd;
+    for (uint64_t i = 0; i < half; ++i) {
+      const float x1 = x[i], x2 = x[i + half];
+      x[i] = x1 * cos[i] - x2 * sin[i];
+      x[i + half] = x2 * cos[i] + x1 * sin[i];
+    }
+  }
+}
+
+std::vector<float> take(std::map<std::string, std::vector<float>>& all, const std::string& name, uint64_t expect, const std::string& dir) {
+  const auto it = all.find(name);
+  if (it == all.end()) throw Error(dir + ": the checkpoint has no tensor " + name);
+  if (it->second.size() != expect)
+    throw Error(dir + ": tensor " + name + " has " + std::to_string(it->second.size()) + " elements, the config implies " +
+                std::to_string(expect));
+  std::vector<float> v = std::move(it->second);
+  all.erase(it);
+  return v;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& dir, const ModelOptions& options) {
+  auto m = std::make_unique<Model>();
+  m->c_ = LlamaConfig::load(dir + "/config.json");
+  m->opt_ = options;
+  const LlamaConfig& c = m->c_;
+  std::vector<std::string> files;
+  const std::string index = dir + "/model.safetensors.index.json";
+  if (fs::exists(index)) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_file(index));
+      std::map<std::string, bool> seen;
+      for (const auto& [name, file] : j.at("weight_map").items()) {
+        const auto f = file.get<std::string>();
+        if (f.find('/') != std::string::npos) throw Error(index + ": weight file " + f + " is outside the folder");
+        if (!seen[f]) files.push_back(dir + "/" + f);
+        seen[f] = true;
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(index + ": malformed index: " + e.what());
+    }
+  } else if (fs::exists(dir + "/model.safetensors")) {
+    files.push_back(dir + "/model.safetensors");
+  } else {
+    throw Error(dir + ": expected model.safetensors or model.safetensors.index.json");
+  }
+  std::map<std::string, std::vector<float>> all;
+  for (const auto& f : files) {
+    const SafetensorsFile st(f);
+    for (const auto& [name, info] : st.tensors()) all[name] = st.read_f32(name);
+  }
+  const uint64_t d = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads, I = c.intermediate_size;
+  m->embed = take(all, "model.embed_tokens.weight", c.vocab_size * d, dir);
+  m->final_norm = take(all, "model.norm.weight", d, dir);
+  if (all.count("lm_head.weight")) {
+    m->lm_head = take(all, "lm_head.weight", c.vocab_size * d, dir);
+  } else if (!c.tie_word_embeddings) {
+    throw Error(dir + ": no lm_head.weight and tie_word_embeddings is false");
+  }
+  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerWeights l;
+    l.attn_norm = take(all, p + "input_layernorm.weight", d, dir);
+    l.wq = take(all, p + "self_attn.q_proj.weight", H * hd * d, dir);
+    l.wk = take(all, p + "self_attn.k_proj.weight", KV * hd * d, dir);
+    l.wv = take(all, p + "self_attn.v_proj.weight", KV * hd * d, dir);
+    l.wo = take(all, p + "self_attn.o_proj.weight", d * H * hd, dir);
+    l.mlp_norm = take(all, p + "post_attention_layernorm.weight", d, dir);
+    l.w_gate = take(all, p + "mlp.gate_proj.weight", I * d, dir);
+    l.w_up = take(all, p + "mlp.up_proj.weight", I * d, dir);
+    l.w_down = take(all, p + "mlp.down_proj.weight", d * I, dir);
+    m->layers.push_back(std::move(l));
+  }
+  for (const auto& [name, v] : all)
+    if (name.find("rotary_emb.inv_freq") == std::string::npos)
+      throw Error(dir + ": unexpected tensor " + name + " (not a LLaMA/Mistral weight: biases and extra modules are not supported)");
+  return m;
+}
+
+uint64_t Model::parameters() const {
+  uint64_t n = embed.size() + final_norm.size() + lm_head.size();
+  for (const auto& l : layers)
+    n += l.attn_norm.size() + l.wq.size() + l.wk.size() + l.wv.size() + l.wo.size() + l.mlp_norm.size() + l.w_gate.size() + l.w_up.size() +
+         l.w_down.size();
+  return n;
+}
+
+struct Session::State {
+  Rope rope;
+  std::vector<std::vector<float>> k, v;  // per layer [max_len, KV*hd], keys already rotated
+  std::vector<float> x, xn, q, kk, vv, att, o, g, u, logits, s_tile, acc;
+  std::vector<float> m, l;
+  State(const Model& mod, uint64_t max_len) : rope(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin) {
+    const auto& c = mod.config();
+    k.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
+    v.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
+  }
+};
+
+Session::Session(const Model& m, uint64_t max_length) : m_(m), max_len_(max_length), s_(std::make_unique<State>(m, max_length)) {}
+Session::~Session() = default;
+void Session::reset() { pos_ = 0; }
+
+void Session::forward(std::span<const uint32_t> tokens, std::vector<float>* last_logits) {
+  if (pos_ + tokens.size() > max_len_)
+    throw Error("context of " + std::to_string(pos_ + tokens.size()) + " tokens exceeds the session's " + std::to_string(max_len_));
+  // The whole input's length decides dynamic NTK's base, as one forward call in transformers.
+  s_->rope.ensure(pos_ + tokens.size());
+  for (uint64_t a = 0; a < tokens.size(); a += chunk) {
+    const uint64_t n = std::min<uint64_t>(chunk, tokens.size() - a);
+    const bool last = a + n == tokens.size();
+    run_chunk(tokens.subspan(a, n), false, nullptr, a, last ? last_logits : nullptr);
+  }
+}
+
+void Session::forward_all(std::span<const uint32_t> tokens, const std::function<void(uint64_t, const float*)>& on_logits) {
+  if (pos_ + tokens.size() > max_len_)
+    throw Error("context of " + std::to_string(pos_ + tokens.size()) + " tokens exceeds the session's " + std::to_string(max_len_));
+  s_->rope.ensure(pos_ + tokens.size());
+  for (uint64_t a = 0; a < tokens.size(); a += chunk) {
+    const uint64_t n = std::min<uint64_t>(chunk, tokens.size() - a);
+    run_chunk(tokens.subspan(a, n), true, &on_logits, a, nullptr);
+  }
+}
+
+void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, const std::function<void(uint64_t, const float*)>* on_logits,
+                        uint64_t base_index, std::vector<float>* last_logits) {
+  const LlamaConfig& c = m_.config();
+  const uint64_t n = tokens.size(), d = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads;
+  const uint64_t I = c.intermediate_size, V = c.vocab_size, group = H / KV, p0 = pos_;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  State& s = *s_;
+  s.x.resize(n * d);
+  s.xn.resize(n * d);
+  s.q.resize(n * H * hd);
+  s.kk.resize(n * KV * hd);
+  s.vv.resize(n * KV * hd);
+  s.o.resize(n * H * hd);
+  s.att.resize(n * d);
+  s.g.resize(n * I);
+  s.u.resize(n * I);
+  for (uint64_t r = 0; r < n; ++r) {
+    if (tokens[r] >= V) throw Error("token id " + std::to_string(tokens[r]) + " is outside the vocabulary (" + std::to_string(V) + ")");
+    std::copy_n(m_.embed.data() + tokens[r] * d, d, s.x.data() + r * d);
+  }
+  for (uint64_t li = 0; li < c.num_hidden_layers; ++li) {
+    const LayerWeights& w = m_.layers[li];
+    rmsnorm(s.x.data(), w.attn_norm.data(), s.xn.data(), n, d, c.rms_norm_eps);
+    matmul(s.xn.data(), w.wq.data(), s.q.data(), n, d, H * hd, reference_);
+    matmul(s.xn.data(), w.wk.data(), s.kk.data(), n, d, KV * hd, reference_);
+    matmul(s.xn.data(), w.wv.data(), s.vv.data(), n, d, KV * hd, reference_);
+    for (uint64_t r = 0; r < n; ++r) {
+      apply_rope(s.q.data() + r * H * hd, H, hd, s.rope.cos(p0 + r), s.rope.sin(p0 + r));
+      apply_rope(s.kk.data() + r * KV * hd, KV, hd, s.rope.cos(p0 + r), s.rope.sin(p0 + r));
+    }
+    float* kc = s.k[li].data();
+    float* vc = s.v[li].data();
+    std::copy_n(s.kk.data(), n * KV * hd, kc + p0 * KV * hd);
+    std::copy_n(s.vv.data(), n * KV * hd, vc + p0 * KV * hd);
+    const uint64_t ldq = H * hd, ldk = KV * hd;
+    for (uint64_t h = 0; h < H; ++h) {
+      const float* Q = s.q.data() + h * hd;
+      const float* K = kc + (h / group) * hd;
+      const float* Vv = vc + (h / group) * hd;
+      float* O = s.o.data() + h * hd;
+      if (reference_) {
+        // Plain attention: full scores, max-subtracted softmax, weighted sum.
+        std::vector<float> sc;
+        for (uint64_t r = 0; r < n; ++r) {
+          const uint64_t qp = p0 + r;
+          sc.assign(qp + 1, 0.0f);
+          float mx = -std::numeric_limits<float>::infinity();
+          for (uint64_t j = 0; j <= qp; ++j) {
+            float dot = 0;
+            for (uint64_t i = 0; i < hd; ++i) dot += Q[r * ldq + i] * K[j * ldk + i];
+            sc[j] = dot * scale;
+            mx = std::max(mx, sc[j]);
+          }
+          float sum = 0;
+          for (auto& e : sc) sum += (e = std::exp(e - mx));
+          for (uint64_t i = 0; i < hd; ++i) {
+            float acc = 0;
+            for (uint64_t j = 0; j <= qp; ++j) acc += sc[j] * Vv[j * ldk + i];
+            O[r * ldq + i] = acc / sum;
+          }
+        }
+        continue;
+      }
+      // Tiled attention with an online softmax (FlashAttention's recurrence), tiles as GEMMs:
+      // memory per head is one tile of scores, whatever the context length.
+      constexpr uint64_t Bq = 64, Bk = 256;
+      for (uint64_t qa = 0; qa < n; qa += Bq) {
+        const uint64_t nq = std::min(Bq, n - qa), last = p0 + qa + nq - 1;
+        s.m.assign(nq, -std::numeric_limits<float>::infinity());
+        s.l.assign(nq, 0.0f);
+        s.acc.assign(nq * hd, 0.0f);
+        s.s_tile.resize(Bq * Bk);
+        for (uint64_t ka = 0; ka <= last; ka += Bk) {
+          const uint64_t nk = std::min(Bk, last + 1 - ka);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nq), static_cast<int>(nk), static_cast<int>(hd), scale,
+                      Q + qa * ldq, static_cast<int>(ldq), K + ka * ldk, static_cast<int>(ldk), 0.0f, s.s_tile.data(), static_cast<int>(nk));
+          for (uint64_t r = 0; r < nq; ++r) {
+            float* row = s.s_tile.data() + r * nk;
+            const uint64_t qp = p0 + qa + r;
+            float mx = s.m[r];
+            for (uint64_t j = 0; j < nk; ++j) {
+              if (ka + j > qp) row[j] = -std::numeric_limits<float>::infinity();  // causal mask
+              mx = std::max(mx, row[j]);
+            }
+            const float corr = std::exp(s.m[r] - mx);  // exp(-inf) = 0 on the first tile
+            float sum = 0;
+            for (uint64_t j = 0; j < nk; ++j) sum += (row[j] = std::exp(row[j] - mx));
+            s.l[r] = s.l[r] * corr + sum;
+            s.m[r] = mx;
+            if (corr != 1.0f)
+              for (uint64_t i = 0; i < hd; ++i) s.acc[r * hd + i] *= corr;
+          }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nq), static_cast<int>(hd), static_cast<int>(nk), 1.0f,
+                      s.s_tile.data(), static_cast<int>(nk), Vv + ka * ldk, static_cast<int>(ldk), 1.0f, s.acc.data(), static_cast<int>(hd));
+        }
+        for (uint64_t r = 0; r < nq; ++r)
+          for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = s.acc[r * hd + i] / s.l[r];
+      }
+    }
+    matmul(s.o.data(), w.wo.data(), s.att.data(), n, H * hd, d, reference_);
+    for (uint64_t i = 0; i < n * d; ++i) s.x[i] += s.att[i];
+    rmsnorm(s.x.data(), w.mlp_norm.data(), s.xn.data(), n, d, c.rms_norm_eps);
+    matmul(s.xn.data(), w.w_gate.data(), s.g.data(), n, d, I, reference_);
+    matmul(s.xn.data(), w.w_up.data(), s.u.data(), n, d, I, reference_);
+    for (uint64_t i = 0; i < n * I; ++i) s.g[i] = s.g[i] / (1.0f + std::exp(-s.g[i])) * s.u[i];  // SwiGLU
+    matmul(s.g.data(), w.w_down.data(), s.att.data(), n, I, d, reference_);
+    for (uint64_t i = 0; i < n * d; ++i) s.x[i] += s.att[i];
+  }
+  pos_ += n;
+  rmsnorm(s.x.data(), m_.final_norm.data(), s.xn.data(), n, d, c.rms_norm_eps);
+  if (want_logits) {
+    s.logits.resize(n * V);
+    matmul(s.xn.data(), m_.output_weights(), s.logits.data(), n, d, V, reference_);
+    for (uint64_t r = 0; r < n; ++r) (*on_logits)(base_index + r, s.logits.data() + r * V);
+  } else if (last_logits) {
+    last_logits->resize(V);
+    matmul(s.xn.data() + (n - 1) * d, m_.output_weights(), last_logits->data(), 1, d, V, reference_);
+  }
+}
+
+}  // namespace longctx::model

@@ -1,0 +1,122 @@
+#include "longctx/model/safetensors.h"
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "longctx/util/error.h"
+
+namespace longctx::model {
+namespace {
+
+size_t dtype_size(DType t) { return t == DType::kF32 ? 4 : 2; }
+
+}  // namespace
+
+uint64_t TensorInfo::elements() const {
+  uint64_t n = 1;
+  for (const uint64_t d : shape) n *= d;
+  return n;
+}
+
+float bf16_to_f32(uint16_t v) {
+  const uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      int e = -1;
+      uint32_t m = mant;
+      do {
+        ++e;
+        m <<= 1;
+      } while ((m & 0x400) == 0);
+      bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3FF) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7F800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(path) {
+  auto bad = [&](const std::string& what) { return Error(path + ": " + what); };
+  if (file_.size() < 8) throw bad("expected a safetensors file (8-byte header length), found " + std::to_string(file_.size()) + " bytes");
+  uint64_t n;
+  std::memcpy(&n, file_.data(), 8);
+  if (n > file_.size() - 8 || n > (100u << 20)) throw bad("header length " + std::to_string(n) + " exceeds the file or 100 MB");
+  data_start_ = 8 + n;
+  const uint64_t data_size = file_.size() - data_start_;
+  nlohmann::json h;
+  try {
+    h = nlohmann::json::parse(std::string_view(file_.data() + 8, n));
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!h.is_object()) throw bad("header is not a JSON object");
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, t] : h.items()) {
+    if (name == "__metadata__") continue;
+    try {
+      TensorInfo info;
+      const auto dt = t.at("dtype").get<std::string>();
+      if (dt == "F32") info.dtype = DType::kF32;
+      else if (dt == "BF16") info.dtype = DType::kBF16;
+      else if (dt == "F16") info.dtype = DType::kF16;
+      else throw bad("tensor " + name + ": dtype " + dt + " is not supported (F32, BF16, F16)");
+      info.shape = t.at("shape").get<std::vector<uint64_t>>();
+      const auto off = t.at("data_offsets").get<std::vector<uint64_t>>();
+      if (off.size() != 2 || off[0] > off[1] || off[1] > data_size)
+        throw bad("tensor " + name + ": data_offsets outside the data section (" + std::to_string(data_size) + " bytes)");
+      info.begin = off[0];
+      info.end = off[1];
+      uint64_t elements = 1;
+      for (const uint64_t d : info.shape) {
+        if (d != 0 && elements > UINT64_MAX / 4 / d) throw bad("tensor " + name + ": shape overflows");
+        elements *= d;
+      }
+      if (elements * dtype_size(info.dtype) != info.end - info.begin)
+        throw bad("tensor " + name + ": " + std::to_string(info.end - info.begin) + " bytes for " + std::to_string(elements) +
+                  " elements of " + dt);
+      ranges.emplace_back(info.begin, info.end);
+      tensors_.emplace(name, std::move(info));
+    } catch (const nlohmann::json::exception& e) {
+      throw bad("tensor " + name + ": malformed entry (" + e.what() + ")");
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second) throw bad("tensors overlap in the data section");
+}
+
+std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw Error(path_ + ": no tensor " + name);
+  const TensorInfo& t = it->second;
+  std::vector<float> out(t.elements());
+  const char* p = file_.data() + data_start_ + t.begin;
+  if (t.dtype == DType::kF32) {
+    std::memcpy(out.data(), p, out.size() * 4);
+  } else {
+    for (size_t i = 0; i < out.size(); ++i) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      out[i] = t.dtype == DType::kBF16 ? bf16_to_f32(v) : f16_to_f32(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace longctx::model
