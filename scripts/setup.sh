@@ -10,11 +10,14 @@ DEBIAN_PACKAGES=(
   g++ cmake make pkg-config git ca-certificates
   libsimdjson-dev libcli11-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libxxhash-dev
   libopenmpi-dev openmpi-bin  # mpirun -n N longctx ... (ranks as tasks)
+  libopenblas-dev         # the model engine's GEMMs
+  libcpp-httplib-dev      # longctx serve
   xxhash                  # tests: xxhsum -H2 checks the hashes in manifests
   zstd gzip               # test fixtures: compressed corpora
   libgtest-dev libgmock-dev libbenchmark-dev
   python3                 # standard-library-only helper and test scripts
   python3-numpy           # tests: the independent reader of packed outputs (tests/mix/read_packed.py)
+  python3-torch           # tests: the independent PyTorch reference of the model engine (tests/model/)
   nodejs npm              # the Hugging Face tokenizers oracle and the data packages
   chromium                # tests: render HTML reports headless
   time                    # bench: /usr/bin/time -v measures peak memory

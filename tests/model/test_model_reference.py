@@ -100,6 +100,50 @@ with tempfile.TemporaryDirectory() as tmp:
     got = json.loads(r.stdout)["ids"] if r.returncode == 0 else r.stderr
     check("greedy generation: 40 tokens identical to the reference", got == want, (got, want))
 
+    # eval-loss against the reference's per-token cross-entropy, on packed data from a store.
+    sys.path.insert(0, os.path.join(ROOT, "tests/mix"))
+    import read_packed  # noqa: E402
+    lm = os.path.join(tmp, "lm32k")
+    torch_llama.write_checkpoint(lm, {**BASE, "vocab_size": 32000}, seed=7)
+    store, plan, packed = (os.path.join(tmp, x) for x in ("store", "plan", "packed"))
+    subprocess.run([os.path.join(BUILD, "tests", "make_synthetic_store"), store, "3", "A:60:0.3:16-200:300-900", "B:40:0.5:16-200:300-900"],
+                   check=True)
+    subprocess.run([LONGCTX, "mix", store, "--strategy", "original", "--tokens", "2000", "--seed", "1", "--out", plan, "-q"], check=True)
+    subprocess.run([LONGCTX, "pack", plan, "--seq-len", "400", "--format", "jsonl", "--out", packed, "-q"], check=True)
+    r = subprocess.run([LONGCTX, "eval-loss", "--model", lm, "--data", packed, "--bins", "0,300", "--json"], capture_output=True, text=True)
+    got = json.loads(r.stdout) if r.returncode == 0 else None
+    check("eval-loss exits 0", got is not None, r.stderr)
+    data = read_packed.read(packed)
+    idx = open(os.path.join(store, "data.idx"), "rb").read()
+    s_count = struct.unpack_from("<Q", idx, 18)[0]
+    doc_len = np.frombuffer(idx, dtype="<i4", count=s_count, offset=34)
+    ref = torch_llama.Llama(lm)
+    cells, total, count = {}, 0.0, 0
+    for s in range(data["tokens"].shape[0]):
+        toks = [int(x) for x in data["tokens"][s]]
+        ref.reset()
+        logp = torch.log_softmax(ref.forward(toks), -1)
+        for pos in range(len(toks) - 1):
+            loss = -float(logp[pos, toks[pos + 1]])
+            total += loss
+            count += 1
+            for (doc, _, a, b, dm) in data["spans"][s]:
+                if a <= pos + 1 < b:
+                    key = (data["manifest"]["domains"][dm], "0-300" if doc_len[doc] < 300 else "300+")
+                    c = cells.setdefault(key, [0.0, 0])
+                    c[0] += loss
+                    c[1] += 1
+    if got:
+        check(f"eval-loss mean {got['loss']:.6f} within 1e-4 of the reference {total / count:.6f}",
+              abs(got["loss"] - total / count) < 1e-4 and got["tokens"] == count)
+        bad = [(k, got["domains"][k[0]][k[1]], v) for k, v in cells.items()
+               if abs(got["domains"][k[0]][k[1]]["loss"] - v[0] / v[1]) > 1e-4 or got["domains"][k[0]][k[1]]["tokens"] != v[1]]
+        check("eval-loss per domain x length bin within 1e-4, same token counts", not bad and len(cells) == 4, bad)
+        r = subprocess.run([LONGCTX, "eval-loss", "--model", lm, "--data", packed, "--bins", "0,300", "--baseline", "/dev/stdin"],
+                           input=json.dumps({"domains": {"A": {"0-300": {"loss": got["domains"]["A"]["0-300"]["loss"] + 0.5}}}}),
+                           capture_output=True, text=True)
+        check("--baseline prints deltas and marks |delta| > 0.01", r.returncode == 0 and "-0.5000 *" in r.stdout, r.stdout + r.stderr)
+
     # Bad checkpoints: one line, exit 1.
     bad = os.path.join(tmp, "bad")
     torch_llama.write_checkpoint(bad, {**BASE, "rope_scaling": {"type": "longrope", "factor": 2.0}}, seed=1)
