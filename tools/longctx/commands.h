@@ -19,5 +19,6 @@ Run add_verify(CLI::App& app);
 Run add_prepare(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_eval_loss(CLI::App& app);
+Run add_serve(CLI::App& app);
 
 }  // namespace longctx::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   runs["prepare"] = longctx::cli::add_prepare(app);
   runs["generate"] = longctx::cli::add_generate(app);
   runs["eval-loss"] = longctx::cli::add_eval_loss(app);
+  runs["serve"] = longctx::cli::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
