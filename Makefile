@@ -23,6 +23,7 @@ bench: build
 	@/usr/bin/python3 bench/tokenizer_vs_hf.py --build $(BUILD)
 	@/usr/bin/python3 bench/ingest_vs_tokenize.py --build $(BUILD)
 	@/usr/bin/python3 bench/mix_pack_bench.py --build $(BUILD)
+	@$(BUILD)/bench/bench_model --memory-context 8192
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -5,9 +5,11 @@
 #include <string>
 
 #include "commands.h"
+#include "longctx/model/blas.h"
 #include "longctx/util/error.h"
 
 int main(int argc, char** argv) {
+  longctx::model::ensure_blas_kernels(argv);
   CLI::App app{"longctx: long-context data engineering (Fu et al. 2024) in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(LONGCTX_VERSION));
