@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The engine against the PyTorch reference (tests/model/torch_llama.py): tiny random checkpoints
 (GQA, tied and untied embeddings, f32 / bf16 / f16 weights, every RoPE variant, an overridden base,
-dynamic NTK growing and pinned); logits of every position within 1e-4 for a whole-sequence forward
+dynamic NTK growing and pinned, a checkpoint sharded over three files with an index); logits of every position within 1e-4 for a whole-sequence forward
 (several prefill chunks and attention tiles) and for token-by-token decoding; the plain reference
 kernels agree too; greedy generation gives the same tokens; bad checkpoints are refused with one
 line.
@@ -47,6 +47,7 @@ CASES = [
                                  "original_max_position_embeddings": 32}}, "bf16", {}),
     ("abf-theta", {}, "f32", {"theta": 500000.0}),
     ("head-dim-16", {"head_dim": 16, "num_attention_heads": 4}, "f32", {}),
+    ("sharded-3-files", {}, "bf16", {"shards": 3}),
 ]
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +55,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for k, (name, extra, dtype, opt) in enumerate(CASES):
         d = os.path.join(tmp, name)
         config = {**BASE, **extra}
-        torch_llama.write_checkpoint(d, config, seed=100 + k, dtype=dtype)
+        torch_llama.write_checkpoint(d, config, seed=100 + k, dtype=dtype, shards=opt.get("shards", 1))
         n = 300  # past max_position_embeddings (64): dynamic NTK grows; > 256: two prefill chunks
         ids = rng.integers(0, config["vocab_size"], n).astype(np.uint32)
         ids.tofile(os.path.join(tmp, "ids.u32"))

@@ -13,7 +13,7 @@ import struct
 import torch
 
 
-def write_checkpoint(d, config, seed, dtype="f32", scale=0.15):
+def write_checkpoint(d, config, seed, dtype="f32", scale=0.15, shards=1):
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     V, D, I = config["vocab_size"], config["hidden_size"], config["intermediate_size"]
@@ -36,37 +36,47 @@ def write_checkpoint(d, config, seed, dtype="f32", scale=0.15):
         t[p + "mlp.down_proj.weight"] = torch.randn(D, I, generator=g) * scale
     tdtype = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[dtype]
     name = {"f32": "F32", "bf16": "BF16", "f16": "F16"}[dtype]
-    header, blobs, off = {}, [], 0
-    for k in sorted(t):
-        v = t[k].to(tdtype).contiguous()
-        raw = (v.view(torch.int16) if dtype != "f32" else v).numpy().tobytes()
-        header[k] = {"dtype": name, "shape": list(v.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {"format": "pt"}
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(os.path.join(d, "model.safetensors"), "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    names = sorted(t)
+    weight_map = {}
+    for part in range(shards):
+        fname = "model.safetensors" if shards == 1 else f"model-{part + 1:05d}-of-{shards:05d}.safetensors"
+        header, blobs, off = {}, [], 0
+        for k in names[part::shards]:
+            v = t[k].to(tdtype).contiguous()
+            raw = (v.view(torch.int16) if dtype != "f32" else v).numpy().tobytes()
+            header[k] = {"dtype": name, "shape": list(v.shape), "data_offsets": [off, off + len(raw)]}
+            blobs.append(raw)
+            off += len(raw)
+            weight_map[k] = fname
+        header["__metadata__"] = {"format": "pt"}
+        h = json.dumps(header).encode()
+        h += b" " * ((8 - len(h) % 8) % 8)
+        with open(os.path.join(d, fname), "wb") as f:
+            f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    if shards > 1:
+        json.dump({"metadata": {}, "weight_map": weight_map}, open(os.path.join(d, "model.safetensors.index.json"), "w"))
     json.dump({"architectures": ["LlamaForCausalLM"], **config}, open(os.path.join(d, "config.json"), "w"), indent=1)
 
 
 def load(d):
     config = json.load(open(os.path.join(d, "config.json")))
-    raw = open(os.path.join(d, "model.safetensors"), "rb").read()
-    n = struct.unpack_from("<Q", raw)[0]
-    header = json.loads(raw[8:8 + n])
+    index = os.path.join(d, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
     w = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        buf = bytearray(raw[8 + n + a:8 + n + b])
-        if v["dtype"] == "F32":
-            x = torch.frombuffer(buf, dtype=torch.float32)
-        else:
-            x = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16 if v["dtype"] == "BF16" else torch.float16)
-        w[k] = x.reshape(v["shape"]).to(torch.float64)
+    for fname in files:
+        raw = open(os.path.join(d, fname), "rb").read()
+        n = struct.unpack_from("<Q", raw)[0]
+        header = json.loads(raw[8:8 + n])
+        for k, v in header.items():
+            if k == "__metadata__":
+                continue
+            a, b = v["data_offsets"]
+            buf = bytearray(raw[8 + n + a:8 + n + b])
+            if v["dtype"] == "F32":
+                x = torch.frombuffer(buf, dtype=torch.float32)
+            else:
+                x = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16 if v["dtype"] == "BF16" else torch.float16)
+            w[k] = x.reshape(v["shape"]).to(torch.float64)
     return config, w
 
 
