@@ -11,20 +11,32 @@ namespace longctx::model {
 const char* blas_core_name() { return openblas_get_corename(); }
 
 void ensure_blas_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's (or our earlier) choice
+  if (std::getenv("LONGCTX_BLAS_SET")) return;  // done once (or the user opted out)
+  bool changed = false;
+  // Idle OpenBLAS threads spin (sched_yield) for ~2^28 cycles before sleeping; while our own
+  // threads run the attention tiles they took a quarter of the CPU. 2^4: sleep at once.
+  if (!std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    changed = true;
+  }
   const char* core = openblas_get_corename();
   const bool generic = !std::strcmp(core, "Prescott") || !std::strcmp(core, "Core2") || !std::strcmp(core, "Nehalem") ||
                        !std::strcmp(core, "Sandybridge");
-  if (!generic) return;
-  const char* better = nullptr;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
-    better = "SkylakeX";
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    better = "Haswell";
+  if (!std::getenv("OPENBLAS_CORETYPE") && generic) {
+    const char* better = nullptr;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+      better = "SkylakeX";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      better = "Haswell";
+    }
+    if (better) {
+      setenv("OPENBLAS_CORETYPE", better, 1);
+      changed = true;
+    }
   }
-  if (!better) return;
-  setenv("OPENBLAS_CORETYPE", better, 1);
-  execv("/proc/self/exe", argv);  // on failure: carry on with the kernels we have
+  if (!changed) return;
+  setenv("LONGCTX_BLAS_SET", "1", 1);
+  execv("/proc/self/exe", argv);  // on failure: carry on with what we have
 }
 
 }  // namespace longctx::model

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "longctx/model/safetensors.h"
 #include "longctx/util/error.h"
@@ -156,11 +157,15 @@ uint64_t Model::parameters() const {
   return n;
 }
 
+struct Scratch {
+  std::vector<float> tile, m, l, acc;
+};
+
 struct Session::State {
   Rope rope;
   std::vector<std::vector<float>> k, v;  // per layer [max_len, KV*hd], keys already rotated
-  std::vector<float> x, xn, q, kk, vv, att, o, g, u, logits, s_tile, acc;
-  std::vector<float> m, l;
+  std::vector<float> x, xn, q, kk, vv, att, o, g, u, logits;
+  std::vector<Scratch> scratch{1};  // attention tiles, one set per thread
   State(const Model& mod, uint64_t max_len) : rope(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin) {
     const auto& c = mod.config();
     k.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
@@ -229,70 +234,88 @@ void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, cons
     std::copy_n(s.kk.data(), n * KV * hd, kc + p0 * KV * hd);
     std::copy_n(s.vv.data(), n * KV * hd, vc + p0 * KV * hd);
     const uint64_t ldq = H * hd, ldk = KV * hd;
-    for (uint64_t h = 0; h < H; ++h) {
+    // Heads are independent: they run on our own threads with single-threaded BLAS calls. The
+    // attention tiles are small GEMMs, and handing each to OpenBLAS's thread pool cost more in
+    // synchronisation (sched_yield) than the GEMMs themselves.
+    auto attend = [&](uint64_t h, Scratch& sc) {
       const float* Q = s.q.data() + h * hd;
       const float* K = kc + (h / group) * hd;
       const float* Vv = vc + (h / group) * hd;
       float* O = s.o.data() + h * hd;
       if (reference_) {
         // Plain attention: full scores, max-subtracted softmax, weighted sum.
-        std::vector<float> sc;
+        std::vector<float> sc_row;
         for (uint64_t r = 0; r < n; ++r) {
           const uint64_t qp = p0 + r;
-          sc.assign(qp + 1, 0.0f);
+          sc_row.assign(qp + 1, 0.0f);
           float mx = -std::numeric_limits<float>::infinity();
           for (uint64_t j = 0; j <= qp; ++j) {
             float dot = 0;
             for (uint64_t i = 0; i < hd; ++i) dot += Q[r * ldq + i] * K[j * ldk + i];
-            sc[j] = dot * scale;
-            mx = std::max(mx, sc[j]);
+            sc_row[j] = dot * scale;
+            mx = std::max(mx, sc_row[j]);
           }
           float sum = 0;
-          for (auto& e : sc) sum += (e = std::exp(e - mx));
+          for (auto& e : sc_row) sum += (e = std::exp(e - mx));
           for (uint64_t i = 0; i < hd; ++i) {
             float acc = 0;
-            for (uint64_t j = 0; j <= qp; ++j) acc += sc[j] * Vv[j * ldk + i];
+            for (uint64_t j = 0; j <= qp; ++j) acc += sc_row[j] * Vv[j * ldk + i];
             O[r * ldq + i] = acc / sum;
           }
         }
-        continue;
+        return;
       }
       // Tiled attention with an online softmax (FlashAttention's recurrence), tiles as GEMMs:
       // memory per head is one tile of scores, whatever the context length.
       constexpr uint64_t Bq = 128, Bk = 512;
       for (uint64_t qa = 0; qa < n; qa += Bq) {
         const uint64_t nq = std::min(Bq, n - qa), last = p0 + qa + nq - 1;
-        s.m.assign(nq, -std::numeric_limits<float>::infinity());
-        s.l.assign(nq, 0.0f);
-        s.acc.assign(nq * hd, 0.0f);
-        s.s_tile.resize(Bq * Bk);
+        sc.m.assign(nq, -std::numeric_limits<float>::infinity());
+        sc.l.assign(nq, 0.0f);
+        sc.acc.assign(nq * hd, 0.0f);
+        sc.tile.resize(Bq * Bk);
         for (uint64_t ka = 0; ka <= last; ka += Bk) {
           const uint64_t nk = std::min(Bk, last + 1 - ka);
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nq), static_cast<int>(nk), static_cast<int>(hd), scale,
-                      Q + qa * ldq, static_cast<int>(ldq), K + ka * ldk, static_cast<int>(ldk), 0.0f, s.s_tile.data(), static_cast<int>(nk));
+                      Q + qa * ldq, static_cast<int>(ldq), K + ka * ldk, static_cast<int>(ldk), 0.0f, sc.tile.data(), static_cast<int>(nk));
           for (uint64_t r = 0; r < nq; ++r) {
-            float* row = s.s_tile.data() + r * nk;
+            float* row = sc.tile.data() + r * nk;
             const uint64_t qp = p0 + qa + r;
-            // Causal mask: keys past the query get -inf (exp gives 0).
+            // Causal mask: keys past the query take no part (their weight is 0).
             const uint64_t visible = qp >= ka ? std::min<uint64_t>(nk, qp - ka + 1) : 0;
-            for (uint64_t j = visible; j < nk; ++j) row[j] = -std::numeric_limits<float>::infinity();
-            float mx = s.m[r];
+            float mx = sc.m[r];
             for (uint64_t j = 0; j < visible; ++j) mx = std::max(mx, row[j]);
-            const float corr = std::exp(s.m[r] - mx);  // exp(-inf) = 0 on the first tile
+            const float corr = std::exp(sc.m[r] - mx);  // exp(-inf) = 0 on the first tile
             float sum = 0;
             for (uint64_t j = 0; j < visible; ++j) sum += (row[j] = fast_exp(row[j] - mx));
             for (uint64_t j = visible; j < nk; ++j) row[j] = 0.0f;
-            s.l[r] = s.l[r] * corr + sum;
-            s.m[r] = mx;
+            sc.l[r] = sc.l[r] * corr + sum;
+            sc.m[r] = mx;
             if (corr != 1.0f)
-              for (uint64_t i = 0; i < hd; ++i) s.acc[r * hd + i] *= corr;
+              for (uint64_t i = 0; i < hd; ++i) sc.acc[r * hd + i] *= corr;
           }
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nq), static_cast<int>(hd), static_cast<int>(nk), 1.0f,
-                      s.s_tile.data(), static_cast<int>(nk), Vv + ka * ldk, static_cast<int>(ldk), 1.0f, s.acc.data(), static_cast<int>(hd));
+                      sc.tile.data(), static_cast<int>(nk), Vv + ka * ldk, static_cast<int>(ldk), 1.0f, sc.acc.data(), static_cast<int>(hd));
         }
         for (uint64_t r = 0; r < nq; ++r)
-          for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = s.acc[r * hd + i] / s.l[r];
+          for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = sc.acc[r * hd + i] / sc.l[r];
       }
+    };
+    const int blas_threads = openblas_get_num_threads();
+    const uint64_t work = n * (p0 + n);
+    const int nt = static_cast<int>(std::min<uint64_t>(H, work >= 4096 ? static_cast<uint64_t>(std::max(1, blas_threads)) : 1));
+    if (s.scratch.size() < static_cast<size_t>(nt)) s.scratch.resize(nt);
+    if (nt <= 1) {
+      for (uint64_t h = 0; h < H; ++h) attend(h, s.scratch[0]);
+    } else {
+      openblas_set_num_threads(1);
+      std::vector<std::thread> pool;
+      for (int t = 0; t < nt; ++t)
+        pool.emplace_back([&, t] {
+          for (uint64_t h = static_cast<uint64_t>(t); h < H; h += static_cast<uint64_t>(nt)) attend(h, s.scratch[t]);
+        });
+      for (auto& th : pool) th.join();
+      openblas_set_num_threads(blas_threads);
     }
     matmul(s.o.data(), w.wo.data(), s.att.data(), n, H * hd, d, reference_);
     for (uint64_t i = 0; i < n * d; ++i) s.x[i] += s.att[i];

@@ -1,6 +1,7 @@
 // longctx: one binary, one subcommand per stage. A user error prints one line and exits 1;
 // a bad flag prints CLI11's message and exits 2.
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -9,7 +10,9 @@
 #include "longctx/util/error.h"
 
 int main(int argc, char** argv) {
-  longctx::model::ensure_blas_kernels(argv);
+  // Only the commands that run the model pay for (and profit from) the BLAS settings.
+  if (argc > 1 && (!std::strcmp(argv[1], "generate") || !std::strcmp(argv[1], "eval-loss") || !std::strcmp(argv[1], "serve")))
+    longctx::model::ensure_blas_kernels(argv);
   CLI::App app{"longctx: long-context data engineering (Fu et al. 2024) in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(LONGCTX_VERSION));

@@ -1,8 +1,9 @@
-// OpenBLAS picks its kernels from the CPU model; on virtual machines that report a generic
-// "Intel Xeon Processor" it falls back to Prescott (SSE3) kernels at half the speed, although
-// AVX2/FMA (or AVX-512) are there. Its core type can only be set before the library starts, so
-// this re-executes the process once with OPENBLAS_CORETYPE set when that happened (never when the
-// user set the variable). Call first thing in main().
+// OpenBLAS reads its settings from the environment when it loads. Two matter here: on virtual
+// machines that report a generic "Intel Xeon Processor" it falls back to Prescott (SSE3) kernels
+// at a fraction of the speed although AVX2/FMA or AVX-512 are there (OPENBLAS_CORETYPE), and its
+// idle threads spin for a long time (OPENBLAS_THREAD_TIMEOUT). This re-executes the process once
+// with both set (never overriding the user's values; LONGCTX_BLAS_SET=1 opts out). Call first
+// thing in main() of programs that run the model.
 #pragma once
 
 namespace longctx::model {
