@@ -80,15 +80,9 @@ struct Packer {
   size_t width;
 
   uint32_t token_at(uint64_t doc, uint64_t pos) const {
-    const char* p = st.data().bin().data() + st.data().offsets()[doc] + pos * width;
-    if (width == 2) {
-      uint16_t v;
-      std::memcpy(&v, p, 2);
-      return v;
-    }
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return static_cast<uint32_t>(v);
+    uint32_t v;
+    store::decode_tokens(st.data().bin().data() + st.data().offsets()[doc] + pos * width, 1, st.manifest().token_type, &v);
+    return v;
   }
 
   // Tokens of sequence s as stored (width bytes each, padded), and its spans: copies only.
@@ -127,16 +121,7 @@ struct Packer {
       const uint32_t start = static_cast<uint32_t>(ids.size());
       const char* p = st.data().bin().data() + st.data().offsets()[e.doc] + from * width;
       ids.resize(ids.size() + g.len);
-      uint32_t* out = ids.data() + start;
-      if (width == 2) {
-        for (uint32_t k = 0; k < g.len; ++k) {
-          uint16_t v;
-          std::memcpy(&v, p + 2 * k, 2);
-          out[k] = v;
-        }
-      } else {
-        std::memcpy(out, p, 4 * static_cast<size_t>(g.len));
-      }
+      store::decode_tokens(p, g.len, st.manifest().token_type, ids.data() + start);
       spans.push_back({e.doc, static_cast<uint32_t>(from), start, start + g.len, st.docs()[e.doc].domain, 0});
     }
     if (ids.size() < l.seq_len) ids.resize(l.seq_len, static_cast<uint32_t>(pad));

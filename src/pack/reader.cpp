@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "longctx/corpus/byte_source.h"
+#include "longctx/store/megatron.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
 #include "longctx/util/mmap.h"
@@ -123,18 +124,8 @@ bool PackedReader::next(std::vector<uint32_t>& tokens, std::vector<Span>& spans)
       tokens[i++] = static_cast<uint32_t>(x);
     }
   } else {
-    const char* p = m.tokens.data() + m.token_offset + s * m.L * m.width;
-    for (uint64_t i = 0; i < m.L; ++i) {
-      if (m.width == 2) {
-        uint16_t v;
-        std::memcpy(&v, p + 2 * i, 2);
-        tokens[i] = v;
-      } else {
-        int32_t v;
-        std::memcpy(&v, p + 4 * i, 4);
-        tokens[i] = static_cast<uint32_t>(v);
-      }
-    }
+    store::decode_tokens(m.tokens.data() + m.token_offset + s * m.L * m.width, m.L,
+                         m.width == 2 ? store::TokenType::kUint16 : store::TokenType::kInt32, tokens.data());
   }
   return true;
 }

@@ -185,19 +185,20 @@ std::vector<uint32_t> MegatronReader::sequence(uint64_t i) const {
   std::memcpy(&len, &lengths_[i], 4);
   std::memcpy(&off, &offsets_[i], 8);
   std::vector<uint32_t> out(static_cast<size_t>(len));
-  const char* p = bin_.data() + off;
-  for (size_t k = 0; k < out.size(); ++k) {
-    if (type_ == TokenType::kUint16) {
+  decode_tokens(bin_.data() + off, out.size(), type_, out.data());
+  return out;
+}
+
+void decode_tokens(const char* p, size_t n, TokenType type, uint32_t* out) {
+  if (type == TokenType::kUint16) {
+    for (size_t k = 0; k < n; ++k) {
       uint16_t v;
       std::memcpy(&v, p + 2 * k, 2);
       out[k] = v;
-    } else {
-      int32_t v;
-      std::memcpy(&v, p + 4 * k, 4);
-      out[k] = static_cast<uint32_t>(v);
     }
+  } else {
+    std::memcpy(out, p, 4 * n);  // ids are below 2^31: int32 and uint32 bytes agree
   }
-  return out;
 }
 
 }  // namespace longctx::store

@@ -15,11 +15,12 @@ import json
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from render import chromium_cmd, decode_png  # noqa: E402
 
 ODD = 'A<&>"B'  # a domain name that breaks HTML unless escaped
 ODD_ESCAPED = "A&lt;&amp;&gt;&quot;B"
@@ -244,59 +245,6 @@ def check_pack(page, manifest):
         check(page.tiles.get(k) == v, f"pack summary {k}: the page shows {page.tiles.get(k)!r}, manifest.json says {v!r}")
 
 
-def decode_png(path):
-    """RGB(A) 8-bit, non-interlaced PNG (what Chromium writes) -> (width, height, bytes per pixel, rows)."""
-    data = open(path, "rb").read()
-    check(data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG")
-    pos, idat, ihdr = 8, [], None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat.append(chunk)
-        elif kind == b"IEND":
-            break
-    w, h, depth, ctype, _, _, interlace = ihdr
-    check(depth == 8 and ctype in (2, 6) and interlace == 0, f"unexpected PNG format: depth {depth}, colour type {ctype}")
-    bpp = 4 if ctype == 6 else 3
-    raw = zlib.decompress(b"".join(idat))
-    stride = w * bpp
-    rows, prev = [], bytearray(stride)
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        if f == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 255
-        elif f == 2:
-            for i in range(stride):
-                line[i] = (line[i] + prev[i]) & 255
-        elif f == 3:
-            for i in range(stride):
-                left = line[i - bpp] if i >= bpp else 0
-                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
-        elif f == 4:
-            for i in range(stride):
-                a = line[i - bpp] if i >= bpp else 0
-                b = prev[i]
-                c = prev[i - bpp] if i >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(line)
-        prev = line
-    return w, h, bpp, rows
-
-
-def chromium_cmd(chromium, profile):
-    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
-            "--force-device-scale-factor=1", f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}"]
-
-
 def check_render(report, page, tmp, keep):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     check(chromium, "chromium is not installed: this test renders the report in headless Chromium "
@@ -304,7 +252,7 @@ def check_render(report, page, tmp, keep):
     env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "xdg-config"), XDG_CACHE_HOME=os.path.join(tmp, "xdg-cache"))
     url = "file://" + os.path.abspath(report)
 
-    dom = run(chromium_cmd(chromium, os.path.join(tmp, "profile-dom")) + ["--dump-dom", url], env=env, timeout=120).stdout
+    dom = run(chromium_cmd(chromium, os.path.join(tmp, "profile-dom"), WINDOW) + ["--dump-dom", url], env=env, timeout=120).stdout
     rendered = parse(dom)
     check(sorted(rendered.charts) == ["bins", "domains"], f"the DOM Chromium rendered has svg.figure2 charts {sorted(rendered.charts)}")
     check(rendered.charts["domains"]["values"] == page.charts["domains"]["values"], "Chromium's DOM shows other Figure 2 values")
@@ -312,7 +260,7 @@ def check_render(report, page, tmp, keep):
     png = os.path.join(keep, "mixture_report.png")
     if os.path.exists(png):
         os.remove(png)
-    run(chromium_cmd(chromium, os.path.join(tmp, "profile-shot")) + [f"--screenshot={png}", url], env=env, timeout=120)
+    run(chromium_cmd(chromium, os.path.join(tmp, "profile-shot"), WINDOW) + [f"--screenshot={png}", url], env=env, timeout=120)
     check(os.path.exists(png), f"chromium wrote no screenshot to {png}")
     w, h, bpp, rows = decode_png(png)
     check((w, h) == WINDOW, f"screenshot is {w}x{h}, expected {WINDOW[0]}x{WINDOW[1]}")

@@ -23,6 +23,9 @@ namespace longctx::store {
 
 enum class TokenType : uint8_t { kUint16 = 8, kInt32 = 4 };
 
+// Token ids from stored bytes: n little-endian uint16 or int32 values at p.
+void decode_tokens(const char* p, size_t n, TokenType type, uint32_t* out);
+
 // Megatron's rule: uint16 when every id fits below 65,500.
 TokenType token_type_for_vocab(size_t vocab_size);
 size_t token_bytes(TokenType t);
