@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     const auto t = Clock::now();
     s.forward(big, &logits);
     const double kv = 2.0 * c.num_hidden_layers * mem_ctx * c.num_key_value_heads * c.head_dim * 4 / 1e6;
-    std::printf("prefill %llu tokens: %.1f s; peak RSS %.0f MB (%.0f MB before; KV cache %.0f MB; attention scratch is one 64x256 tile per head)\n",
+    std::printf("prefill %llu tokens: %.1f s; peak RSS %.0f MB (%.0f MB before; KV cache %.0f MB; attention scratch: one 128x512 score tile per thread)\n",
                 static_cast<unsigned long long>(mem_ctx), seconds_since(t), peak_rss_kb() / 1024.0, before / 1024.0, kv);
   }
   return 0;
