@@ -7,9 +7,10 @@ Domains (the paper's SlimPajama names) and sources (scripts/corpus_sources.py):
   RedPajamaBook         Moby-Dick, the whole book as one document (a long document, as books are)
   RedPajamaCommonCrawl  State of the Union addresses, one per document
   RedPajamaC4           Brown corpus files (news, fiction) and nlp-corpus web sentences in groups
-  RedPajamaGithub       C headers from /usr/include, one per document
-Capped so that `make run` stays short (~12 MB of text). Documents are shuffled with a fixed seed,
-so the file is the same on every run (given the same /usr/include).
+  RedPajamaGithub       glibc's C headers (libc6-dev's top-level /usr/include/*.h), one per document
+Capped so that `make run` stays short (~10.5 MB of text). Documents are shuffled with a fixed seed,
+so the file is the same on every run and on every Debian 12 machine (the headers come from one
+package, not from whatever else is installed).
 
 usage: make_sample_corpus.py ROOT OUT.jsonl.zst
 """

@@ -10,7 +10,7 @@ BUILD=${1:-build}
 OUT=out/sample
 CORPUS=$OUT/slimpajama_sample.jsonl.zst
 mkdir -p "$OUT"
-if [[ ! -s $CORPUS || scripts/make_sample_corpus.py -nt $CORPUS ]]; then
+if [[ ! -s $CORPUS || scripts/make_sample_corpus.py -nt $CORPUS || scripts/corpus_sources.py -nt $CORPUS ]]; then
   /usr/bin/python3 scripts/make_sample_corpus.py . "$CORPUS"
   rm -rf "$OUT/run"  # a new corpus: the old run describes other inputs
 fi
