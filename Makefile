@@ -24,6 +24,7 @@ bench: build
 	@/usr/bin/python3 bench/ingest_vs_tokenize.py --build $(BUILD)
 	@/usr/bin/python3 bench/mix_pack_bench.py --build $(BUILD)
 	@$(BUILD)/bench/bench_model --memory-context 8192
+	@/usr/bin/python3 bench/needle_grid_bench.py --build $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

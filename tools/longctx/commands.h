@@ -20,5 +20,7 @@ Run add_prepare(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_eval_loss(CLI::App& app);
 Run add_serve(CLI::App& app);
+Run add_report(CLI::App& app);
+Run add_needle(CLI::App& app);
 
 }  // namespace longctx::cli

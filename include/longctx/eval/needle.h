@@ -1,0 +1,66 @@
+// Needle-in-a-haystack as the paper ran it (../shared/PAPER.md §4), built in token space with the
+// model's tokenizer: keep L - 200 - len(needle) haystack tokens, put the needle at depth x that
+// many tokens, moved back to just after the nearest preceding sentence end (depth 100 appends),
+// and splice the context between the template's token-encoded halves.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "longctx/tokenizer/tokenizer.h"
+
+namespace longctx::eval {
+
+inline constexpr const char* kPaperNeedle =
+    "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day.";
+inline constexpr const char* kPaperQuestion = "What is the best thing to do in San Francisco?";
+inline constexpr const char* kPaperAnswer = "eat a sandwich and sit in Dolores Park on a sunny day.";
+inline constexpr const char* kPaperTemplate =
+    "<|im_start|> This is a very long story book: <book> {context} </book>.\n Based on the content of the book, Question: "
+    "{question}\nAnswer:";
+inline constexpr uint64_t kPromptReserve = 200;  // tokens the paper leaves for the template and question
+
+struct NeedleSpec {
+  std::string needle = kPaperNeedle, question = kPaperQuestion, answer = kPaperAnswer;
+  std::string prompt_template = kPaperTemplate;  // must hold {context} and {question}
+  std::string answer_prefix;                     // appended after the template (e.g. " The best thing to do in San Francisco is")
+};
+
+struct NeedleTrialPlan {
+  uint64_t length = 0;
+  double depth = 0;
+  std::vector<uint32_t> prompt;     // the exact token ids the model sees
+  uint64_t context_tokens = 0;      // haystack tokens kept + needle tokens
+  uint64_t needle_token_index = 0;  // where the needle starts in `prompt`
+};
+
+class NeedleBuilder {
+ public:
+  // Throws Error for a template without {context}/{question}, or a haystack without sentences.
+  NeedleBuilder(const tokenizer::Tokenizer& tok, const std::string& haystack_text, const NeedleSpec& spec);
+  NeedleTrialPlan build(uint64_t length, double depth) const;
+  const std::vector<uint32_t>& needle_ids() const { return needle_; }
+
+ private:
+  std::vector<uint32_t> continuation(const std::string& text) const;
+  const tokenizer::Tokenizer& tok_;
+  std::vector<uint32_t> hay_, needle_, prefix_, suffix_;
+  std::vector<bool> period_;  // per id: the token's text ends a sentence
+};
+
+// round(linspace(1000, 128000, 40)) and round(linspace(0, 100, n)) as numpy rounds (half to even);
+// sigmoid spacing puts more depths near both ends.
+std::vector<uint64_t> paper_lengths();
+std::vector<double> linear_depths(int n);
+std::vector<double> sigmoid_depths(int n);
+
+struct NeedleScores {
+  double paper_recall = 0;  // |words(response) ∩ words(answer)| / 12: the paper's, max 11/12 ("a" repeats)
+  double recall = 0;        // the same over the distinct answer words: max 1
+  double rouge1_f = 0;      // unigram F1 (ROUGE-1) on lowercased alphanumeric words
+  int substring = 0;        // the normalised answer appears in the normalised response
+};
+NeedleScores score_needle(const std::string& response, const std::string& answer);
+
+}  // namespace longctx::eval

@@ -1,0 +1,76 @@
+// The needle scores. The paper's: set(lower(response).split()) ∩ set(ANS) over len(ANS) = 12
+// whitespace words of the answer ("a" appears twice, so a perfect answer gets 11/12).
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "longctx/eval/needle.h"
+
+namespace longctx::eval {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> split_ws(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// ROUGE's tokenizer: lowercase, anything not [a-z0-9] separates words.
+std::vector<std::string> rouge_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (const char ch : lower(s)) {
+    if (std::isalnum(static_cast<unsigned char>(ch))) {
+      cur += ch;
+    } else if (!cur.empty()) {
+      out.push_back(cur);
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::string normalise(const std::string& s) {
+  std::string out;
+  for (const auto& w : rouge_words(s)) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+}  // namespace
+
+NeedleScores score_needle(const std::string& response, const std::string& answer) {
+  NeedleScores s;
+  const auto ans = split_ws(lower(answer));
+  const auto resp = split_ws(lower(response));
+  const std::set<std::string> ans_set(ans.begin(), ans.end()), resp_set(resp.begin(), resp.end());
+  size_t common = 0;
+  for (const auto& w : ans_set) common += resp_set.count(w);
+  s.paper_recall = ans.empty() ? 0.0 : static_cast<double>(common) / static_cast<double>(ans.size());
+  s.recall = ans_set.empty() ? 0.0 : static_cast<double>(common) / static_cast<double>(ans_set.size());
+  std::map<std::string, int> ref, pred;
+  const auto rw = rouge_words(answer), pw = rouge_words(response);
+  for (const auto& w : rw) ++ref[w];
+  for (const auto& w : pw) ++pred[w];
+  int overlap = 0;
+  for (const auto& [w, n] : ref)
+    if (pred.count(w)) overlap += std::min(n, pred[w]);
+  if (overlap > 0) {
+    const double p = static_cast<double>(overlap) / static_cast<double>(pw.size());
+    const double r = static_cast<double>(overlap) / static_cast<double>(rw.size());
+    s.rouge1_f = 2 * p * r / (p + r);
+  }
+  const std::string na = normalise(answer), nr = normalise(response);
+  s.substring = !na.empty() && nr.find(na) != std::string::npos;
+  return s;
+}
+
+}  // namespace longctx::eval

@@ -1,0 +1,93 @@
+// The needle context builder and scorers, with the real LLaMA-2 tokenizer.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "longctx/eval/needle.h"
+#include "longctx/util/file.h"
+
+namespace longctx::eval {
+namespace {
+
+std::string haystack() {
+  std::string s;
+  for (int i = 0; i < 400; ++i)
+    s += "Call me Ishmael number " + std::to_string(i) + ". Some years ago, never mind how long precisely, I thought I would sail about a little. ";
+  return s;
+}
+
+TEST(NeedleBuilder, ContextHasThePlannedTokensAndTheNeedleFollowsASentenceEnd) {
+  const auto tok = tokenizer::Tokenizer::load(LONGCTX_SOURCE_DIR "/data/tokenizers/llama2/tokenizer.json");
+  NeedleSpec spec;
+  const NeedleBuilder b(*tok, haystack(), spec);
+  const auto& needle = b.needle_ids();
+  ASSERT_FALSE(needle.empty());
+  // The needle as a continuation of a sentence: after a ".", it reads ". The best thing ...".
+  auto dot_needle = tok->encode(".", {false, false});
+  dot_needle.insert(dot_needle.end(), needle.begin(), needle.end());
+  EXPECT_EQ(tok->decode(dot_needle), ". " + std::string(kPaperNeedle));
+  for (const uint64_t L : {1000, 5000, 12345})
+    for (const double d : {0.0, 10.0, 33.0, 50.0, 99.0, 100.0}) {
+      const auto p = b.build(L, d);
+      SCOPED_TRACE("length " + std::to_string(L) + " depth " + std::to_string(d));
+      EXPECT_EQ(p.context_tokens, L - kPromptReserve);  // L - 200 - |needle| haystack tokens + the needle
+      ASSERT_LE(p.needle_token_index + needle.size(), p.prompt.size());
+      EXPECT_TRUE(std::equal(needle.begin(), needle.end(), p.prompt.begin() + static_cast<long>(p.needle_token_index)));
+      const auto prefix = tok->encode("<|im_start|> This is a very long story book: <book> ", {true, false});
+      const uint64_t context_start = prefix.size();
+      EXPECT_EQ(std::vector<uint32_t>(p.prompt.begin(), p.prompt.begin() + static_cast<long>(context_start)), prefix);
+      if (d == 0) {
+        EXPECT_EQ(p.needle_token_index, context_start);  // first
+      } else if (d == 100) {
+        EXPECT_EQ(p.needle_token_index + needle.size(), context_start + p.context_tokens);  // last
+      } else {
+        // Right after a sentence end, and at or before the planned depth.
+        const auto prev = tok->id_to_token(p.prompt[p.needle_token_index - 1]);
+        ASSERT_TRUE(prev.has_value());
+        EXPECT_EQ(prev->back(), '.');
+        const uint64_t hay = p.context_tokens - needle.size();
+        EXPECT_LE(p.needle_token_index - context_start, static_cast<uint64_t>(hay * d / 100));
+      }
+      // The prompt ends with the question part, spliced as a continuation.
+      const std::string tail = tok->decode(std::vector<uint32_t>(p.prompt.end() - 12, p.prompt.end()));
+      EXPECT_NE(tail.find("San Francisco?\nAnswer:"), std::string::npos) << tail;
+    }
+}
+
+TEST(NeedleScores, HandComputed) {
+  const auto perfect = score_needle("eat a sandwich and sit in Dolores Park on a sunny day.", kPaperAnswer);
+  EXPECT_DOUBLE_EQ(perfect.paper_recall, 11.0 / 12.0);  // the paper's ceiling: "a" repeats
+  EXPECT_DOUBLE_EQ(perfect.recall, 1.0);
+  EXPECT_DOUBLE_EQ(perfect.rouge1_f, 1.0);
+  EXPECT_EQ(perfect.substring, 1);
+  const auto part = score_needle("You should eat a sandwich", kPaperAnswer);
+  EXPECT_DOUBLE_EQ(part.paper_recall, 3.0 / 12.0);  // eat, a, sandwich
+  EXPECT_DOUBLE_EQ(part.recall, 3.0 / 11.0);
+  // ROUGE-1: 3 of the prediction's 5 words are in the 12-word reference: P = 3/5, R = 3/12.
+  EXPECT_NEAR(part.rouge1_f, 2 * (3.0 / 5) * (3.0 / 12) / (3.0 / 5 + 3.0 / 12), 1e-12);
+  EXPECT_EQ(part.substring, 0);
+  const auto none = score_needle("I do not know.", kPaperAnswer);
+  EXPECT_EQ(none.paper_recall, 0);
+  EXPECT_EQ(none.rouge1_f, 0);
+  // Case and the answer's trailing period: "day." counts only with its period (the paper's split).
+  const auto caps = score_needle("EAT A SANDWICH AND SIT IN DOLORES PARK ON A SUNNY DAY", kPaperAnswer);
+  EXPECT_DOUBLE_EQ(caps.paper_recall, 10.0 / 12.0);
+  EXPECT_EQ(caps.substring, 1);
+}
+
+TEST(NeedleGrid, PaperDefaults) {
+  const auto L = paper_lengths();
+  ASSERT_EQ(L.size(), 40u);
+  EXPECT_EQ(L.front(), 1000u);
+  EXPECT_EQ(L[1], 4256u);  // 1000 + 127000/39 = 4256.41
+  EXPECT_EQ(L.back(), 128000u);
+  const auto d = linear_depths(10);
+  EXPECT_EQ(d, (std::vector<double>{0, 11, 22, 33, 44, 56, 67, 78, 89, 100}));
+  const auto s = sigmoid_depths(10);
+  EXPECT_EQ(s.front(), 0);
+  EXPECT_EQ(s.back(), 100);
+  EXPECT_LT(s[1], 11);  // denser near the ends than linear
+}
+
+}  // namespace
+}  // namespace longctx::eval
