@@ -73,4 +73,53 @@ NeedleScores score_needle(const std::string& response, const std::string& answer
   return s;
 }
 
+double bookqa_recall(const std::string& prediction, const std::string& answer) {
+  const auto a = split_ws(lower(answer)), p = split_ws(lower(prediction));
+  const std::set<std::string> as(a.begin(), a.end()), ps(p.begin(), p.end());
+  if (as.empty()) return 0.0;
+  size_t common = 0;
+  for (const auto& w : as) common += ps.count(w);
+  return static_cast<double>(common) / static_cast<double>(as.size());
+}
+
+namespace {
+// SQuAD's normalize_answer: lowercase, drop ASCII punctuation, drop the articles a/an/the, split.
+std::vector<std::string> squad_tokens(const std::string& s) {
+  std::string t;
+  for (const char c : lower(s))
+    if (!std::ispunct(static_cast<unsigned char>(c))) t += c;
+  std::vector<std::string> out;
+  for (const auto& w : split_ws(t))
+    if (w != "a" && w != "an" && w != "the") out.push_back(w);
+  return out;
+}
+}  // namespace
+
+double qa_f1(const std::string& prediction, const std::vector<std::string>& answers) {
+  const auto p = squad_tokens(prediction);
+  double best = 0;
+  for (const auto& ans : answers) {
+    const auto g = squad_tokens(ans);
+    std::map<std::string, int> pc, gc;
+    for (const auto& w : p) ++pc[w];
+    for (const auto& w : g) ++gc[w];
+    int same = 0;
+    for (const auto& [w, n] : gc)
+      if (pc.count(w)) same += std::min(n, pc[w]);
+    if (same == 0) continue;
+    const double prec = static_cast<double>(same) / static_cast<double>(p.size());
+    const double rec = static_cast<double>(same) / static_cast<double>(g.size());
+    best = std::max(best, 2 * prec * rec / (prec + rec));
+  }
+  return best;
+}
+
+std::vector<uint32_t> truncate_middle(const std::vector<uint32_t>& ids, uint64_t max_length) {
+  if (ids.size() <= max_length) return ids;
+  const uint64_t half = max_length / 2;
+  std::vector<uint32_t> out(ids.begin(), ids.begin() + static_cast<long>(half));
+  out.insert(out.end(), ids.end() - static_cast<long>(half), ids.end());
+  return out;
+}
+
 }  // namespace longctx::eval

@@ -75,6 +75,27 @@ TEST(NeedleScores, HandComputed) {
   EXPECT_EQ(caps.substring, 1);
 }
 
+TEST(BookQa, ScoresHandComputed) {
+  // The paper's recall: distinct lower-cased answer words found among the prediction's words.
+  // Words are split at spaces only: "ishmael," and "sailor." do not match, "the" does.
+  EXPECT_DOUBLE_EQ(bookqa_recall("He was called Ishmael, the sailor.", "Ishmael the sailor"), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(bookqa_recall("ishmael the sailor", "Ishmael the Sailor"), 1.0);
+  EXPECT_DOUBLE_EQ(bookqa_recall("", "Ishmael"), 0.0);
+  // InfiniteBench's F1: punctuation and articles gone; "the white whale" vs "A white whale!" -> [white, whale] both.
+  EXPECT_DOUBLE_EQ(qa_f1("A white whale!", {"the white whale"}), 1.0);
+  // pred [captain, ahab, hunts, whale], truth [ahab]: P = 1/4, R = 1 -> F1 = 0.4; the best answer counts.
+  EXPECT_DOUBLE_EQ(qa_f1("Captain Ahab hunts the whale", {"Ishmael", "Ahab"}), 0.4);
+  EXPECT_DOUBLE_EQ(qa_f1("nothing", {"Ahab"}), 0.0);
+}
+
+TEST(BookQa, MiddleTruncation) {
+  std::vector<uint32_t> ids(10);
+  for (uint32_t i = 0; i < 10; ++i) ids[i] = i;
+  EXPECT_EQ(truncate_middle(ids, 4), (std::vector<uint32_t>{0, 1, 8, 9}));
+  EXPECT_EQ(truncate_middle(ids, 10), ids);
+  EXPECT_EQ(truncate_middle(ids, 5).size(), 4u);  // the paper's max // 2 on each side
+}
+
 TEST(NeedleGrid, PaperDefaults) {
   const auto L = paper_lengths();
   ASSERT_EQ(L.size(), 40u);

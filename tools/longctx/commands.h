@@ -22,5 +22,6 @@ Run add_eval_loss(CLI::App& app);
 Run add_serve(CLI::App& app);
 Run add_report(CLI::App& app);
 Run add_needle(CLI::App& app);
+Run add_bookqa(CLI::App& app);
 
 }  // namespace longctx::cli

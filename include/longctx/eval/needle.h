@@ -63,4 +63,18 @@ struct NeedleScores {
 };
 NeedleScores score_needle(const std::string& response, const std::string& answer);
 
+// Book QA (InfiniteBench longbook_qa_eng) scores.
+// The paper's: |set(answer[0].lower().split()) ∩ set(prediction.lower().split())| / |set(answer words)|.
+double bookqa_recall(const std::string& prediction, const std::string& answer);
+// InfiniteBench's qa_f1_score: SQuAD normalisation (lowercase, punctuation and articles removed),
+// token F1 with multiplicity, the best over the answers.
+double qa_f1(const std::string& prediction, const std::vector<std::string>& answers);
+
+// The paper's LLaMA template for longbook_qa_eng ({context}, {question}).
+inline constexpr const char* kBookQaTemplate =
+    "<|im_start|>Read the book below and answer a question.\n\n{context}\n\nQuestion: {question}\n\nAnswer:";
+
+// Middle truncation in token space, as the paper's eval code: the first max/2 and the last max/2.
+std::vector<uint32_t> truncate_middle(const std::vector<uint32_t>& ids, uint64_t max_length);
+
 }  // namespace longctx::eval
