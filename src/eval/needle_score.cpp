@@ -73,6 +73,21 @@ NeedleScores score_needle(const std::string& response, const std::string& answer
   return s;
 }
 
+double string_match_all(const std::string& response, const std::vector<std::string>& refs) {
+  if (refs.empty()) return 0.0;
+  const std::string r = lower(response);
+  double found = 0;
+  for (const auto& ref : refs) found += r.find(lower(ref)) != std::string::npos;
+  return found / static_cast<double>(refs.size());
+}
+
+double string_match_part(const std::string& response, const std::vector<std::string>& refs) {
+  const std::string r = lower(response);
+  for (const auto& ref : refs)
+    if (r.find(lower(ref)) != std::string::npos) return 1.0;
+  return 0.0;
+}
+
 double bookqa_recall(const std::string& prediction, const std::string& answer) {
   const auto a = split_ws(lower(answer)), p = split_ws(lower(prediction));
   const std::set<std::string> as(a.begin(), a.end()), ps(p.begin(), p.end());

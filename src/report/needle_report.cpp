@@ -36,6 +36,8 @@ constexpr MetricInfo kMetricInfo[] = {
      "perfect answer gets 11/12"},
     {"rouge1_f", "ROUGE-1 F, max 1", "the unigram F-measure of the response against the answer"},
     {"substring", "substring match, 0 or 1", "1 when the answer appears verbatim in the response, else 0"},
+    {"string_match_all", "string-match-all, max 1", "RULER's: the share of the expected values found in the response"},
+    {"string_match_part", "string-match-part, 0 or 1", "RULER's: 1 when any expected value is found in the response"},
 };
 
 const MetricInfo& metric_info(const std::string& metric) {
@@ -470,7 +472,8 @@ const std::vector<std::string>& needle_metrics() {
 void check_needle_metric(const std::string& metric) {
   for (const auto& m : kMetricInfo)
     if (metric == m.key) return;
-  throw Error("unknown metric \"" + metric + "\": expected recall, paper_recall, rouge1_f or substring");
+  throw Error("unknown metric \"" + metric +
+              "\": expected recall, paper_recall, rouge1_f, substring, string_match_all or string_match_part");
 }
 
 std::string needle_score_colour(double score) {

@@ -75,6 +75,36 @@ TEST(NeedleScores, HandComputed) {
   EXPECT_EQ(caps.substring, 1);
 }
 
+TEST(Ruler, SeveralNeedlesTargetsTogetherDistractorsAfterSentenceEnds) {
+  const auto tok = tokenizer::Tokenizer::load(LONGCTX_SOURCE_DIR "/data/tokenizers/llama2/tokenizer.json");
+  const NeedleBuilder b(*tok, haystack(), NeedleSpec{});
+  const RulerTrial t = make_ruler_trial({5, 2, 2, 7}, 3000, 40);
+  ASSERT_EQ(t.needles.size(), 2u * 2 + 3);  // 2 asked keys x 2 values, 3 distractor keys
+  ASSERT_EQ(t.targets, 4);
+  ASSERT_EQ(t.answers.size(), 4u);
+  EXPECT_NE(t.question.find("What are all the special magic numbers for"), std::string::npos);
+  const auto again = make_ruler_trial({5, 2, 2, 7}, 3000, 40);
+  EXPECT_EQ(again.needles, t.needles);  // seeded
+  const auto p = b.build_multi(3000, 40, t, {5, 70, 95});
+  EXPECT_EQ(p.context_tokens, 3000 - kPromptReserve);
+  const std::string text = tok->decode(p.prompt);
+  for (const auto& n : t.needles) EXPECT_NE(text.find(n), std::string::npos) << n;
+  // The asked needles come together, in order, at needle_token_index, after a sentence end.
+  const std::string from_target = tok->decode(std::vector<uint32_t>(p.prompt.begin() + static_cast<long>(p.needle_token_index), p.prompt.end()));
+  std::string together;
+  for (int i = 0; i < t.targets; ++i) together += (i ? " " : "") + t.needles[i];
+  EXPECT_EQ(from_target.rfind(together, 0), 0u) << from_target.substr(0, 200);
+  EXPECT_EQ(tok->id_to_token(p.prompt[p.needle_token_index - 1])->back(), '.');
+  EXPECT_NE(text.find(t.question), std::string::npos);
+}
+
+TEST(Ruler, StringMatch) {
+  EXPECT_DOUBLE_EQ(string_match_all("The numbers are 1234567 and 7654321.", {"1234567", "7654321", "1111111"}), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(string_match_part("The numbers are 1234567 and 7654321.", {"1234567", "1111111"}), 1.0);
+  EXPECT_DOUBLE_EQ(string_match_part("none", {"1234567"}), 0.0);
+  EXPECT_DOUBLE_EQ(string_match_all("ABC", {"abc"}), 1.0);  // case-insensitive, as RULER
+}
+
 TEST(BookQa, ScoresHandComputed) {
   // The paper's recall: distinct lower-cased answer words found among the prediction's words.
   // Words are split at spaces only: "ishmael," and "sailor." do not match, "the" does.

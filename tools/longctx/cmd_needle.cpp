@@ -20,6 +20,7 @@
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
 #include "longctx/util/hash.h"
+#include "longctx/util/rng.h"
 #include "longctx/util/size.h"
 
 namespace longctx::cli {
@@ -32,6 +33,7 @@ struct NeedleArgs {
   std::string model, endpoint, tokenizer, out, lengths, depths, depth_spacing = "linear";
   std::vector<std::string> haystack;
   eval::NeedleSpec spec;
+  eval::RulerSpec ruler;
   int num_depths = 10, retries = 5;
   uint64_t max_new = 50, train_length = 0, dynamic_pin = 0;
   double timeout = 600, rope_theta = 0;
@@ -61,12 +63,34 @@ std::vector<std::string> default_haystack() {
   return files;
 }
 
+// One trial's prompt: the paper's single needle, or RULER-style magic-number needles (distractors
+// at seeded random depths).
+struct Trial {
+  eval::NeedleTrialPlan plan;
+  eval::RulerTrial ruler;
+};
+Trial plan_trial(const NeedleArgs& a, const eval::NeedleBuilder& b, uint64_t L, double d) {
+  Trial t;
+  if (a.ruler.keys == 0) {
+    t.plan = b.build(L, d);
+    return t;
+  }
+  t.ruler = eval::make_ruler_trial(a.ruler, L, d);
+  Rng rng(a.ruler.seed, 0x5EED0000 + L * 1000 + static_cast<uint64_t>(std::llround(d * 10)));
+  std::vector<double> others;
+  for (size_t i = static_cast<size_t>(t.ruler.targets); i < t.ruler.needles.size(); ++i) others.push_back(std::floor(rng.uniform() * 1000) / 10);
+  t.plan = b.build_multi(L, d, t.ruler, others);
+  return t;
+}
+
 int run(NeedleArgs& a) {
   if (!a.dry_run && a.model.empty() == a.endpoint.empty()) throw Error("give exactly one of --model and --endpoint");
   const std::string tok_path = !a.tokenizer.empty() ? a.tokenizer : a.model + "/tokenizer.json";
   if (a.model.empty() && a.tokenizer.empty()) throw Error("--endpoint (and --dry-run without --model) needs --tokenizer");
   const auto tok = tokenizer::Tokenizer::load(tok_path);
   if (a.haystack.empty()) a.haystack = default_haystack();
+  if (a.ruler.keys > 0 && (a.ruler.queries < 1 || a.ruler.queries > a.ruler.keys || a.ruler.values < 1))
+    throw Error("--ruler-*: expected 1 <= queries <= keys and values >= 1");
   std::string hay;
   for (const auto& f : a.haystack) hay += read_file(f) + "\n\n";
   const auto t0 = std::chrono::steady_clock::now();
@@ -95,7 +119,7 @@ int run(NeedleArgs& a) {
   if (a.dry_run) {
     uint64_t tokens = 0;
     for (const uint64_t L : lengths)
-      for (const double d : depths) tokens += builder.build(L, d).prompt.size();
+      for (const double d : depths) tokens += plan_trial(a, builder, L, d).plan.prompt.size();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("needle: built %zu prompts (%llu tokens in all, up to %llu) in %.2f s, haystack tokenization included\n",
                 lengths.size() * depths.size(), static_cast<unsigned long long>(tokens),
@@ -119,6 +143,8 @@ int run(NeedleArgs& a) {
   cfg["lengths"] = lengths;
   cfg["depths"] = depths;
   cfg["max_new_tokens"] = a.max_new;
+  if (a.ruler.keys > 0)
+    cfg["ruler"] = {{"keys", a.ruler.keys}, {"values", a.ruler.values}, {"queries", a.ruler.queries}, {"seed", a.ruler.seed}};
   cfg["train_length"] = a.train_length ? json(a.train_length) : json(nullptr);
   cfg["rope_theta"] = a.rope_theta > 0 ? json(a.rope_theta) : json(nullptr);
   cfg["dynamic_pin"] = a.dynamic_pin ? json(a.dynamic_pin) : json(nullptr);
@@ -158,12 +184,14 @@ int run(NeedleArgs& a) {
   for (const uint64_t L : lengths)
     for (const double d : depths) {
       if (done.count(cell(L, d))) continue;
-      const auto plan = builder.build(L, d);
+      const Trial trial = plan_trial(a, builder, L, d);
+      const auto& plan = trial.plan;
       const auto t1 = std::chrono::steady_clock::now();
       const auto ids = backend.generate(plan.prompt);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
       const std::string response = tok->decode(ids, true);
       const auto sc = eval::score_needle(response, a.spec.answer);
+      const bool ruler = a.ruler.keys > 0;
       json t;
       t["length"] = L;
       t["depth"] = d;
@@ -172,7 +200,14 @@ int run(NeedleArgs& a) {
       t["needle_token_index"] = plan.needle_token_index;
       t["response"] = response;
       t["response_ids"] = ids;
-      t["scores"] = {{"paper_recall", sc.paper_recall}, {"recall", sc.recall}, {"rouge1_f", sc.rouge1_f}, {"substring", sc.substring}};
+      if (ruler) {
+        t["question"] = trial.ruler.question;
+        t["answers"] = trial.ruler.answers;
+        t["scores"] = {{"string_match_all", eval::string_match_all(response, trial.ruler.answers)},
+                       {"string_match_part", eval::string_match_part(response, trial.ruler.answers)}};
+      } else {
+        t["scores"] = {{"paper_recall", sc.paper_recall}, {"recall", sc.recall}, {"rouge1_f", sc.rouge1_f}, {"substring", sc.substring}};
+      }
       t["seconds"] = std::round(secs * 1000) / 1000;
       t["tokenizer_xxh128"] = cfg["tokenizer_xxh128"];
       const std::string line = t.dump() + "\n";
@@ -180,18 +215,20 @@ int run(NeedleArgs& a) {
         throw Error(trials + ": write failed");
       ++n;
       if (!a.quiet)
-        std::fprintf(stderr, "needle: %llu/%llu length %llu depth %.0f: recall %.2f (%.1f s)\n", static_cast<unsigned long long>(n),
-                     static_cast<unsigned long long>(total), static_cast<unsigned long long>(L), d, sc.recall, secs);
+        std::fprintf(stderr, "needle: %llu/%llu length %llu depth %.0f: %s %.2f (%.1f s)\n", static_cast<unsigned long long>(n),
+                     static_cast<unsigned long long>(total), static_cast<unsigned long long>(L), d, ruler ? "string-match-all" : "recall",
+                     ruler ? t["scores"]["string_match_all"].get<double>() : sc.recall, secs);
     }
   std::fclose(out);
   const auto r = report::load_needle_run(a.out);
   AtomicFile page(a.out + "/report.html");
-  page.write(report::needle_report_html({r}, "recall", a.train_length));
+  const std::string metric = a.ruler.keys > 0 ? "string_match_all" : "recall";
+  page.write(report::needle_report_html({r}, metric, a.train_length));
   page.commit();
   double sum = 0;
-  for (const auto& t : r.trials) sum += t["scores"]["recall"].get<double>();
+  for (const auto& t : r.trials) sum += t["scores"][metric].get<double>();
   if (!a.quiet)
-    std::fprintf(stderr, "needle: %zu trials, mean recall %.1f -> %s/trials.jsonl, %s/report.html\n", r.trials.size(),
+    std::fprintf(stderr, "needle: %zu trials, mean %s %.1f -> %s/trials.jsonl, %s/report.html\n", r.trials.size(), metric.c_str(),
                  r.trials.empty() ? 0.0 : 100.0 * sum / r.trials.size(), a.out.c_str(), a.out.c_str());
   return 0;
 }
@@ -221,6 +258,11 @@ Run add_needle(CLI::App& app) {
   sub->add_option("--retries", a->retries, "endpoint: retries with backoff before the run stops")->capture_default_str();
   sub->add_option("--rope-theta", a->rope_theta, "engine: override config.json's rope_theta");
   sub->add_option("--dynamic-pin", a->dynamic_pin, "engine: dynamic NTK table fixed at this length (the paper: 81920)");
+  sub->add_option("--ruler-keys", a->ruler.keys,
+                  "RULER-style trials: magic-number needles for this many keys (0: the paper's single needle)");
+  sub->add_option("--ruler-values", a->ruler.values, "RULER: values (needles) per asked key")->capture_default_str();
+  sub->add_option("--ruler-queries", a->ruler.queries, "RULER: keys asked about (the others are distractors)")->capture_default_str();
+  sub->add_option("--seed", a->ruler.seed, "RULER: seed of the keys, values and distractor depths")->capture_default_str();
   sub->add_flag("--dry-run", a->dry_run, "only build every prompt and report the time (the grid-building benchmark)");
   sub->add_flag("--quiet,-q", a->quiet, "no progress on stderr");
   return [a] {

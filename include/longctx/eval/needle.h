@@ -35,16 +35,38 @@ struct NeedleTrialPlan {
   uint64_t needle_token_index = 0;  // where the needle starts in `prompt`
 };
 
+// RULER-style trials: "One of the special magic numbers for KEY is: VALUE." needles, `keys` keys
+// of which `queries` are asked about, `values` values per asked key; the asked needles go at the
+// trial's depth, the others at seeded random depths. Scored by string-match-all / -part.
+struct RulerSpec {
+  int keys = 0, values = 1, queries = 1;  // keys 0: the paper's single needle
+  uint64_t seed = 0;
+};
+
+struct RulerTrial {
+  std::vector<std::string> needles;  // targets first
+  int targets = 0;
+  std::string question;
+  std::vector<std::string> answers;  // the values asked for
+};
+RulerTrial make_ruler_trial(const RulerSpec& spec, uint64_t length, double depth);
+
 class NeedleBuilder {
  public:
   // Throws Error for a template without {context}/{question}, or a haystack without sentences.
   NeedleBuilder(const tokenizer::Tokenizer& tok, const std::string& haystack_text, const NeedleSpec& spec);
   NeedleTrialPlan build(uint64_t length, double depth) const;
+  // Several needles: targets (in order) at `depth`, the rest at `other_depths`; the question
+  // replaces the spec's. needle_token_index is the first target's.
+  NeedleTrialPlan build_multi(uint64_t length, double depth, const RulerTrial& t, const std::vector<double>& other_depths) const;
   const std::vector<uint32_t>& needle_ids() const { return needle_; }
 
  private:
   std::vector<uint32_t> continuation(const std::string& text) const;
+  std::vector<uint32_t> suffix_for(const std::string& question) const;
+  uint64_t sentence_start(const std::vector<uint32_t>& ctx, double depth) const;
   const tokenizer::Tokenizer& tok_;
+  NeedleSpec spec_;
   std::vector<uint32_t> hay_, needle_, prefix_, suffix_;
   std::vector<bool> period_;  // per id: the token's text ends a sentence
 };
@@ -62,6 +84,11 @@ struct NeedleScores {
   int substring = 0;        // the normalised answer appears in the normalised response
 };
 NeedleScores score_needle(const std::string& response, const std::string& answer);
+
+// RULER's string_match_all (share of the references found, case-insensitively, in the response)
+// and string_match_part (1 if any is).
+double string_match_all(const std::string& response, const std::vector<std::string>& refs);
+double string_match_part(const std::string& response, const std::vector<std::string>& refs);
 
 // Book QA (InfiniteBench longbook_qa_eng) scores.
 // The paper's: |set(answer[0].lower().split()) ∩ set(prediction.lower().split())| / |set(answer words)|.
