@@ -1,8 +1,27 @@
 #!/usr/bin/python3
-"""What the report tests share: headless Chromium's command line and a PNG decoder (standard
-library only) to look at its screenshots."""
+"""What the report tests share: failing with a message, running a command, headless Chromium's
+command line and a PNG decoder (standard library only) to look at its screenshots."""
 import struct
+import subprocess
+import sys
 import zlib
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
+    return p
 
 
 def decode_png(path):

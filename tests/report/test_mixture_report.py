@@ -20,30 +20,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from render import chromium_cmd, decode_png  # noqa: E402
+from render import check, chromium_cmd, decode_png, fail, run  # noqa: E402
 
 ODD = 'A<&>"B'  # a domain name that breaks HTML unless escaped
 ODD_ESCAPED = "A&lt;&amp;&gt;&quot;B"
 DOMAINS = ["arxiv", "book", ODD]
 BINS = ["0-1K", "1K-2K", "2K-4K", "4K-8K", "8K-16K", "16K-32K", "32K-64K", "64K-128K", "128K+"]
 WINDOW = (1280, 2400)
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if p.returncode != 0:
-        fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
-    return p
 
 
 def make_corpus(path):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from render import chromium_cmd, decode_png  # noqa: E402
+from render import check, chromium_cmd, decode_png, fail, run  # noqa: E402
 
 LENGTHS = [1000, 8000, 16000, 32000, 64000, 128000]
 DEPTHS = [0, 25, 50, 75, 100]
@@ -34,23 +34,6 @@ NEEDLE = 'The best thing to do in <San Francisco> is "eat a sandwich" & sit in D
 NEEDLE_ESCAPED = "The best thing to do in &lt;San Francisco&gt; is &quot;eat a sandwich&quot; &amp; sit in Dolores Park"
 QUESTION = "What is the best thing to do in San Francisco?"
 WINDOW = (1280, 1800)
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if p.returncode != 0:
-        fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
-    return p
 
 
 def colour(score):

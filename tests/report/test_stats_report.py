@@ -18,27 +18,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from render import chromium_cmd, decode_png  # noqa: E402
+from render import check, chromium_cmd, decode_png, fail, run  # noqa: E402
 
 ODD = 'A<&>"B'  # a domain name that breaks HTML unless escaped
 DOMAINS = ["arxiv", "book", ODD]
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if p.returncode != 0:
-        fail(f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout[-3000:]}\nstderr:\n{p.stderr[-3000:]}")
-    return p
 
 
 def make_corpus(path):
