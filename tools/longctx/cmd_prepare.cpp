@@ -135,12 +135,14 @@ int run(const std::string& config_path, bool quiet) {
   mo.target_bins = get<std::string>(cm, "bins", "0,4K", origin, "mix");
   mo.target_bin_shares = get<std::string>(cm, "bin_shares", "", origin, "mix");
   const mix::Plan plan = mix::make_plan(st, mo);
+  const std::string plan_text = plan.to_json();  // serialised once: compared, reported, rendered
+  const json plan_json = json::parse(plan_text);
   const std::string plan_dir = out + "/plan";
   if (fs::exists(plan_dir + "/plan.json")) {
     const auto old = mix::read_plan(plan_dir);
-    json a = json::parse(old.json), b = json::parse(plan.to_json());
+    json a = json::parse(old.json);
     a.erase("files");
-    if (a != b) throw Error(plan_dir + ": holds a plan made with other settings; remove it (and " + out + "/packed) to replan");
+    if (a != plan_json) throw Error(plan_dir + ": holds a plan made with other settings; remove it (and " + out + "/packed) to replan");
     say("plan " + plan_dir + " is up to date (" + std::to_string(plan.entries.size()) + " entries)");
   } else {
     mix::write_plan(plan, plan_dir);
@@ -185,15 +187,15 @@ int run(const std::string& config_path, bool quiet) {
   // 5. report: the page and the same numbers as JSON.
   json r;
   r["store"] = json::parse(stats.to_json());
-  r["figure2"] = json::parse(plan.to_json()).at("figure2");
-  r["plan"] = json::parse(plan.to_json()).at("domains");
+  r["figure2"] = plan_json.at("figure2");
+  r["plan"] = plan_json.at("domains");
   if (!packed_json.empty()) r["packed"] = json::parse(packed_json);
   {
     AtomicFile f(out + "/report.json");
     f.write(r.dump(2) + "\n");
     f.commit();
     AtomicFile h(out + "/report.html");
-    h.write(report::mixture_report_html(stats, st.manifest(), plan.to_json(), packed_json, config_path));
+    h.write(report::mixture_report_html(stats, st.manifest(), plan_text, packed_json, config_path));
     h.commit();
   }
   say("report: " + out + "/report.html (numbers: " + out + "/report.json)");
