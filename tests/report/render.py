@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """What the report tests share: failing with a message, running a command, headless Chromium's
 command line and a PNG decoder (standard library only) to look at its screenshots."""
+import collections
+import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -77,3 +80,33 @@ def chromium_cmd(chromium, profile, window):
     return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
             "--force-device-scale-factor=1", f"--user-data-dir={profile}", f"--window-size={window[0]},{window[1]}"]
+
+
+def render(report, tmp, png, window):
+    """Renders the page in headless Chromium twice: its DOM (returned as text) and a screenshot at
+    png, which must have the window's size and not be blank. Returns (dom, colours), colours being
+    a Counter of the screenshot's RGB pixels."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    check(chromium, "chromium is not installed: this test renders the report in headless Chromium "
+                    "(scripts/setup.sh installs the Debian package chromium)")
+    env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "xdg-config"), XDG_CACHE_HOME=os.path.join(tmp, "xdg-cache"))
+    url = "file://" + os.path.abspath(report)
+    dom = run(chromium_cmd(chromium, os.path.join(tmp, "profile-dom"), window) + ["--dump-dom", url], env=env, timeout=120).stdout
+    if os.path.exists(png):
+        os.remove(png)
+    run(chromium_cmd(chromium, os.path.join(tmp, "profile-shot"), window) + [f"--screenshot={png}", url], env=env, timeout=120)
+    check(os.path.exists(png), f"chromium wrote no screenshot to {png}")
+    w, h, bpp, rows = decode_png(png)
+    check((w, h) == tuple(window), f"screenshot is {w}x{h}, expected {window[0]}x{window[1]}")
+    colours = collections.Counter()
+    for line in rows:
+        colours.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
+    background, bg_pixels = colours.most_common(1)[0]
+    check(len(colours) >= 100, f"the screenshot looks blank: {len(colours)} distinct colours")
+    check(bg_pixels < 0.9 * w * h, f"the screenshot is {100 * bg_pixels / (w * h):.0f}% one colour {background}")
+    return dom, colours
+
+
+def near(colours, rgb, tol=3):
+    """Pixels of the screenshot within tol of rgb in every channel."""
+    return sum(n for c, n in colours.items() if all(abs(x - y) <= tol for x, y in zip(c, rgb)))

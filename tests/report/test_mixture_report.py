@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from render import check, chromium_cmd, decode_png, fail, run  # noqa: E402
+from render import check, fail, near, render, run  # noqa: E402
 
 ODD = 'A<&>"B'  # a domain name that breaks HTML unless escaped
 ODD_ESCAPED = "A&lt;&amp;&gt;&quot;B"
@@ -229,39 +229,17 @@ def check_pack(page, manifest):
 
 
 def check_render(report, page, tmp, keep):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    check(chromium, "chromium is not installed: this test renders the report in headless Chromium "
-                    "(scripts/setup.sh installs the Debian package chromium)")
-    env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "xdg-config"), XDG_CACHE_HOME=os.path.join(tmp, "xdg-cache"))
-    url = "file://" + os.path.abspath(report)
-
-    dom = run(chromium_cmd(chromium, os.path.join(tmp, "profile-dom"), WINDOW) + ["--dump-dom", url], env=env, timeout=120).stdout
+    png = os.path.join(keep, "mixture_report.png")
+    dom, colours = render(report, tmp, png, WINDOW)
     rendered = parse(dom)
     check(sorted(rendered.charts) == ["bins", "domains"], f"the DOM Chromium rendered has svg.figure2 charts {sorted(rendered.charts)}")
     check(rendered.charts["domains"]["values"] == page.charts["domains"]["values"], "Chromium's DOM shows other Figure 2 values")
-
-    png = os.path.join(keep, "mixture_report.png")
-    if os.path.exists(png):
-        os.remove(png)
-    run(chromium_cmd(chromium, os.path.join(tmp, "profile-shot"), WINDOW) + [f"--screenshot={png}", url], env=env, timeout=120)
-    check(os.path.exists(png), f"chromium wrote no screenshot to {png}")
-    w, h, bpp, rows = decode_png(png)
-    check((w, h) == WINDOW, f"screenshot is {w}x{h}, expected {WINDOW[0]}x{WINDOW[1]}")
-    colours = collections.Counter()
-    for line in rows:
-        colours.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
-    background, bg_pixels = colours.most_common(1)[0]
-    check(len(colours) >= 100, f"the screenshot looks blank: {len(colours)} distinct colours")
-    check(bg_pixels < 0.9 * w * h, f"the screenshot is {100 * bg_pixels / (w * h):.0f}% one colour {background}")
-
-    def near(rgb, tol=3):
-        return sum(n for c, n in colours.items() if all(abs(x - y) <= tol for x, y in zip(c, rgb)))
 
     # Every Figure 2 bar colour (grey for the store, one per domain, one for the length bins) is on screen.
     fills = {f for c in page.charts.values() for f in c["fills"].values()}
     check(len(fills) == len(DOMAINS) + 2, f"expected {len(DOMAINS) + 2} Figure 2 bar colours, found {sorted(fills)}")
     for f in sorted(fills):
-        n = near(tuple(int(f[i:i + 2], 16) for i in (1, 3, 5)))
+        n = near(colours, tuple(int(f[i:i + 2], 16) for i in (1, 3, 5)))
         check(n >= 200, f"bar colour {f} covers only {n} pixels of the screenshot {png}")
     print(f"screenshot {png}: {len(colours)} colours, Figure 2 bar colours {sorted(fills)} all visible")
 
