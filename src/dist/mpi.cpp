@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace longctx::dist {
@@ -35,6 +36,19 @@ bool MpiSession::all(bool mine) const {
 
 void MpiSession::barrier() const {
   if (active_) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void MpiSession::allreduce_sum(float* data, uint64_t n) const {
+  if (!active_) return;
+  for (uint64_t a = 0; a < n; a += uint64_t{1} << 28) {  // MPI counts are ints
+    const int c = static_cast<int>(std::min<uint64_t>(n - a, uint64_t{1} << 28));
+    MPI_Allreduce(MPI_IN_PLACE, data + a, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  }
+}
+
+void MpiSession::allreduce_sum(double* data, uint64_t n) const {
+  if (!active_) return;
+  MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
 
 }  // namespace longctx::dist

@@ -7,11 +7,13 @@
 
 namespace longctx::model {
 
-LlamaConfig LlamaConfig::load(const std::string& path) {
+LlamaConfig LlamaConfig::load(const std::string& path) { return parse(read_file(path), path); }
+
+LlamaConfig LlamaConfig::parse(const std::string& text, const std::string& path) {
   LlamaConfig c;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(read_file(path));
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": invalid JSON: " + e.what());
   }

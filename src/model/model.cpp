@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "longctx/model/kernels.h"
 #include "longctx/model/safetensors.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -42,57 +43,6 @@ void rmsnorm(const float* x, const float* w, float* out, uint64_t n, uint64_t d,
     const float inv = 1.0f / std::sqrt(ss / static_cast<float>(d) + static_cast<float>(eps));
     for (uint64_t i = 0; i < d; ++i) out[r * d + i] = w[i] * (x[r * d + i] * inv);
   }
-}
-
-// exp(x) for the softmax (x <= 0 after the max is subtracted): 2^n by exponent bits times a
-// degree-6 polynomial for e^r, |r| <= ln2/2; relative error below 2e-7, no library call, so the
-// loops over a tile vectorize (std::exp was most of the attention time at long contexts).
-inline float fast_exp(float x) {
-  x = std::max(x, -87.0f);
-  // Round to nearest by adding and subtracting 1.5 * 2^23 (no library call: the loop vectorizes).
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  const float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return p * scale;
-}
-
-// The softmax row loops: 16 independent lanes (a fixed order of additions, so the compiler may
-// vectorize without fast-math), compiled for AVX-512, AVX2 and baseline x86-64 and picked at run
-// time (the exp polynomial was a third of prefill as scalar SSE code).
-__attribute__((target_clones("avx512f", "avx2", "default"))) float row_max(const float* row, uint64_t n) {
-  float lane[16];
-  for (auto& l : lane) l = -std::numeric_limits<float>::infinity();
-  uint64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int k = 0; k < 16; ++k) lane[k] = row[j + k] > lane[k] ? row[j + k] : lane[k];
-  float m = -std::numeric_limits<float>::infinity();
-  for (int k = 0; k < 16; ++k) m = lane[k] > m ? lane[k] : m;
-  for (; j < n; ++j) m = row[j] > m ? row[j] : m;
-  return m;
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_and_sum(float* row, uint64_t n, float mx) {
-  float lane[16] = {};
-  uint64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int k = 0; k < 16; ++k) {
-      const float e = fast_exp(row[j + k] - mx);
-      row[j + k] = e;
-      lane[k] += e;
-    }
-  float sum = 0;
-  for (int k = 0; k < 16; ++k) sum += lane[k];
-  for (; j < n; ++j) sum += (row[j] = fast_exp(row[j] - mx));
-  return sum;
 }
 
 // Rotate-half RoPE on `heads` heads of one row at position p.

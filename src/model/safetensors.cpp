@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "longctx/util/error.h"
+#include "longctx/util/file.h"
 
 namespace longctx::model {
 namespace {
@@ -117,6 +118,32 @@ std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
     }
   }
   return out;
+}
+
+void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors, const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json h;
+  uint64_t off = 0;
+  for (const auto& t : tensors) {
+    uint64_t n = 1;
+    for (const uint64_t d : t.shape) n *= d;
+    h[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {off, off + n * 4}}};
+    off += n * 4;
+  }
+  if (!metadata.empty()) h["__metadata__"] = metadata;
+  std::string header = h.dump();
+  header.append((8 - header.size() % 8) % 8, ' ');
+  AtomicFile f(path);
+  const uint64_t len = header.size();
+  char le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<char>((len >> (8 * i)) & 0xFF);
+  f.write(std::string_view(le, 8));
+  f.write(header);
+  for (const auto& t : tensors) {
+    uint64_t n = 1;
+    for (const uint64_t d : t.shape) n *= d;
+    f.write(std::string_view(reinterpret_cast<const char*>(t.data), n * 4));  // little-endian hosts only (x86-64, aarch64)
+  }
+  f.commit();
 }
 
 }  // namespace longctx::model

@@ -23,5 +23,6 @@ Run add_serve(CLI::App& app);
 Run add_report(CLI::App& app);
 Run add_needle(CLI::App& app);
 Run add_bookqa(CLI::App& app);
+Run add_train(CLI::App& app);
 
 }  // namespace longctx::cli

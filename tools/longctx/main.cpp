@@ -12,7 +12,8 @@
 int main(int argc, char** argv) {
   // Only the commands that run the model pay for (and profit from) the BLAS settings.
   if (argc > 1 && (!std::strcmp(argv[1], "generate") || !std::strcmp(argv[1], "eval-loss") || !std::strcmp(argv[1], "serve") ||
-                   !std::strcmp(argv[1], "needle") || !std::strcmp(argv[1], "bookqa")))
+                   !std::strcmp(argv[1], "needle") || !std::strcmp(argv[1], "bookqa") ||
+                   !std::strcmp(argv[1], "train")))
     longctx::model::ensure_blas_kernels(argv);
   CLI::App app{"longctx: long-context data engineering (Fu et al. 2024) in C++"};
   app.require_subcommand(1);
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   runs["report"] = longctx::cli::add_report(app);
   runs["needle"] = longctx::cli::add_needle(app);
   runs["bookqa"] = longctx::cli::add_bookqa(app);
+  runs["train"] = longctx::cli::add_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,9 @@ class MpiSession {
   // True when every rank passes true. A collective: every rank must call it.
   bool all(bool mine) const;
   void barrier() const;
+  // Element-wise sums over all ranks, in place (no-ops when MPI is not active).
+  void allreduce_sum(float* data, uint64_t n) const;
+  void allreduce_sum(double* data, uint64_t n) const;
 
  private:
   bool active_ = false;

@@ -28,6 +28,8 @@ struct LlamaConfig {
   // Throws Error("PATH: ...") for anything missing, inconsistent or unsupported (an unknown
   // rope_scaling type, sliding windows, biases, another architecture...).
   static LlamaConfig load(const std::string& path);
+  // The same from config.json's text; `path` names it in errors.
+  static LlamaConfig parse(const std::string& text, const std::string& path);
 };
 
 // RoPE tables as Hugging Face applies them: rotate-half pairs (i, i + d/2); angles computed in

@@ -38,6 +38,17 @@ class SafetensorsFile {
   std::map<std::string, TensorInfo> tensors_;
 };
 
+// One f32 tensor to write: its name, shape and elements (shape's product of them).
+struct TensorRef {
+  std::string name;
+  std::vector<uint64_t> shape;
+  const float* data;
+};
+// Writes an F32 safetensors file all-or-nothing (temporary name, then rename): tensors in the order
+// given, the header padded with spaces to a multiple of 8 bytes as the reference writer does.
+void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors,
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
 float bf16_to_f32(uint16_t v);
 float f16_to_f32(uint16_t v);
 

@@ -1,0 +1,327 @@
+#include "longctx/train/trainer.h"
+
+#include <cblas.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "longctx/pack/reader.h"
+#include "longctx/train/llama_grad.h"
+#include "longctx/util/error.h"
+#include "longctx/util/file.h"
+#include "longctx/util/rng.h"
+
+namespace longctx::train {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+// All packed sequences in memory (CPU-scale training), with each position's document start.
+struct Dataset {
+  uint64_t S = 0, T = 0;
+  std::vector<uint32_t> tokens, doc_start;
+};
+
+Dataset load_data(const std::string& dir, uint64_t max_sequences) {
+  pack::PackedReader r(dir);
+  Dataset d;
+  d.T = r.seq_len();
+  d.S = max_sequences ? std::min(max_sequences, r.sequences()) : r.sequences();
+  d.tokens.reserve(d.S * d.T);
+  d.doc_start.reserve(d.S * d.T);
+  std::vector<uint32_t> tok;
+  std::vector<pack::Span> spans;
+  std::vector<uint8_t> edge;
+  for (uint64_t i = 0; i < d.S && r.next(tok, spans); ++i) {
+    d.tokens.insert(d.tokens.end(), tok.begin(), tok.end());
+    // A document starts at 0, at every span's start and right after every span (padding).
+    edge.assign(d.T, 0);
+    edge[0] = 1;
+    for (const auto& sp : spans) {
+      if (sp.start < d.T) edge[sp.start] = 1;
+      if (sp.end < d.T) edge[sp.end] = 1;
+    }
+    uint32_t cur = 0;
+    for (uint32_t p = 0; p < d.T; ++p) d.doc_start.push_back(cur = edge[p] ? p : cur);
+  }
+  if (d.S == 0) throw Error(dir + ": no packed sequences to train on");
+  return d;
+}
+
+// The training config: the starting config.json with the RoPE changes asked for.
+json training_config(const TrainOptions& o) {
+  const std::string path = o.init.empty() ? o.config : o.init + "/config.json";
+  json j;
+  try {
+    j = json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
+  if (!j.contains("architectures")) j["architectures"] = {"LlamaForCausalLM"};
+  if (!j.contains("model_type")) j["model_type"] = "llama";
+  if (o.rope_theta > 0) j["rope_theta"] = o.rope_theta;
+  if (o.max_position > 0) j["max_position_embeddings"] = o.max_position;
+  if (!o.rope_scaling.empty()) {
+    if (o.rope_scaling == "none") {
+      j["rope_scaling"] = nullptr;
+    } else {
+      const auto colon = o.rope_scaling.find(':');
+      const std::string kind = o.rope_scaling.substr(0, colon);
+      double factor = 0;
+      try {
+        factor = colon == std::string::npos ? 0 : std::stod(o.rope_scaling.substr(colon + 1));
+      } catch (const std::exception&) {
+      }
+      if ((kind != "dynamic" && kind != "linear") || !(factor >= 1.0))
+        throw Error("--rope-scaling: expected none, dynamic:FACTOR or linear:FACTOR (FACTOR >= 1), found " + o.rope_scaling);
+      j["rope_scaling"] = {{"type", kind}, {"factor", factor}};
+    }
+  }
+  j["torch_dtype"] = "float32";
+  return j;
+}
+
+std::vector<uint64_t> checkpoints(const std::string& out) {
+  std::vector<uint64_t> steps;
+  if (!fs::is_directory(out)) return steps;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("checkpoint-", 0) == 0 && fs::exists(e.path() / "trainer_state.json")) steps.push_back(std::stoull(n.substr(11)));
+  }
+  std::sort(steps.begin(), steps.end());
+  return steps;
+}
+
+
+uint64_t peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) / 1024;
+}
+
+// Test hook: LONGCTX_TEST_KILL_AFTER_STEP=N kills the process (SIGKILL, no cleanup) right after
+// optimizer step N, as a crash or a preempted job would.
+void maybe_die(uint64_t step) {
+  static const char* v = std::getenv("LONGCTX_TEST_KILL_AFTER_STEP");
+  if (v && std::strtoull(v, nullptr, 10) == step) std::raise(SIGKILL);
+}
+
+}  // namespace
+
+int train(const TrainOptions& o, const dist::MpiSession& mpi) {
+  if (o.init.empty() == o.config.empty()) throw Error("train: give exactly one of --init MODEL_DIR and --config config.json");
+  const int world = mpi.size(), rank = mpi.rank();
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world)));
+  openblas_set_num_threads(threads);
+  const json cj = training_config(o);
+  const std::string config_text = cj.dump(2) + "\n";
+  const model::LlamaConfig c = model::LlamaConfig::parse(config_text, o.init.empty() ? o.config : o.init + "/config.json");
+  const ParamLayout lay(c);
+  const Dataset data = load_data(o.data, o.max_sequences);
+  const uint64_t T = data.T;
+  for (const uint32_t t : data.tokens)
+    if (t >= c.vocab_size)
+      throw Error(o.data + ": token id " + std::to_string(t) + " is outside the model's vocabulary (" + std::to_string(c.vocab_size) + ")");
+  const uint64_t batch_tokens = o.batch_tokens ? o.batch_tokens : 8 * T;
+  if (batch_tokens % T != 0 || batch_tokens < T)
+    throw Error("--batch-tokens " + std::to_string(batch_tokens) + " is not a multiple of the sequence length " + std::to_string(T));
+  const uint64_t Bg = batch_tokens / T;
+  if (Bg % static_cast<uint64_t>(world) != 0)
+    throw Error("--batch-tokens gives " + std::to_string(Bg) + " sequences per step, not divisible by the " + std::to_string(world) + " ranks");
+  const uint64_t per_rank = Bg / static_cast<uint64_t>(world);
+  const uint64_t micro = o.micro_batch ? std::min(o.micro_batch, per_rank) : std::max<uint64_t>(1, std::min(per_rank, 4096 / T));
+  const uint64_t steps = o.steps ? o.steps : std::max<uint64_t>(1, data.S / Bg);
+
+  // The options that fix the trajectory: a resume must use the same ones.
+  json run;
+  run["data"] = fs::absolute(o.data).lexically_normal().string();
+  run["init"] = o.init.empty() ? json(nullptr) : json(fs::absolute(o.init).lexically_normal().string());
+  run["config"] = cj;
+  run["lr"] = o.adam.lr;
+  run["beta1"] = o.adam.beta1;
+  run["beta2"] = o.adam.beta2;
+  run["eps"] = o.adam.eps;
+  run["weight_decay"] = o.adam.weight_decay;
+  run["schedule"] = o.schedule;
+  run["warmup"] = o.warmup;
+  run["min_lr_ratio"] = o.min_lr_ratio;
+  run["clip"] = o.clip;
+  run["batch_tokens"] = batch_tokens;
+  run["micro_batch"] = micro;
+  run["doc_mask"] = o.doc_mask;
+  run["steps"] = steps;
+  run["seed"] = o.seed;
+  run["shuffle"] = o.shuffle;
+  run["init_std"] = o.init_std;
+  run["max_sequences"] = o.max_sequences;
+  run["ranks"] = world;
+  const std::string run_text = run.dump(2) + "\n";
+
+  std::vector<float> P(lay.total(), 0.0f), G(lay.total(), 0.0f);
+  AdamW opt(lay, o.adam);
+  uint64_t start = 0;
+  const auto done = checkpoints(o.out);
+  if (!done.empty() && !o.resume)
+    throw Error(o.out + ": already holds checkpoints (up to step " + std::to_string(done.back()) + "); pass --resume to continue, or another --out");
+  if (fs::exists(o.out + "/run.json") && (o.resume || !done.empty())) {
+    if (read_file(o.out + "/run.json") != run_text)
+      throw Error(o.out + "/run.json: the run there used other options; --resume needs the same data, model and training options");
+  }
+  if (!done.empty()) {
+    start = done.back();
+    const std::string ck = o.out + "/checkpoint-" + std::to_string(start);
+    lay.load(P.data(), ck);
+    lay.load_buffer(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors");
+    lay.load_buffer(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
+    opt.set_steps(start);
+  } else if (!o.init.empty()) {
+    lay.load(P.data(), o.init);
+  } else {
+    lay.init_random(P.data(), o.seed, o.init_std);
+  }
+  // The log keeps the lines up to the step resumed from, so a resumed log reads as one run's.
+  std::string log_keep;
+  if (rank == 0) {
+    fs::create_directories(o.out);
+    AtomicFile rj(o.out + "/run.json");
+    rj.write(run_text);
+    rj.commit();
+    if (!o.log.empty() && start > 0 && fs::exists(o.log)) {
+      std::ifstream in(o.log);
+      for (std::string line; std::getline(in, line);) {
+        try {
+          if (json::parse(line).at("step").get<uint64_t>() <= start) log_keep += line + "\n";
+        } catch (const json::exception&) {
+          break;  // a line cut by the kill
+        }
+      }
+    }
+  }
+  FILE* log = nullptr;
+  if (rank == 0 && !o.log.empty()) {
+    {
+      AtomicFile lf(o.log);
+      lf.write(log_keep);
+      lf.commit();
+    }
+    log = std::fopen(o.log.c_str(), "a");
+    if (!log) throw Error(o.log + ": cannot open the log for writing");
+  }
+
+  Schedule sched{o.schedule, o.warmup, steps, o.min_lr_ratio};
+  LlamaGrad fb(c, lay, threads);
+  const uint64_t params_count = [&] {
+    uint64_t n = 0;
+    for (const auto& t : lay.tensors()) n += t.size;
+    return n;
+  }();
+  if (rank == 0 && !o.quiet)
+    std::fprintf(stderr, "train: %.2fM parameters, %llu sequences of %llu tokens, %llu per step (%llu per rank, micro-batch %llu), steps %llu..%llu, %d rank(s) x %d thread(s)\n",
+                 static_cast<double>(params_count) / 1e6, static_cast<unsigned long long>(data.S), static_cast<unsigned long long>(T),
+                 static_cast<unsigned long long>(Bg), static_cast<unsigned long long>(per_rank), static_cast<unsigned long long>(micro),
+                 static_cast<unsigned long long>(start + 1), static_cast<unsigned long long>(steps), world, threads);
+
+  // The order sequences are read in: epoch e is a permutation seeded by (seed, e), or file order.
+  std::vector<uint64_t> order;
+  uint64_t order_epoch = UINT64_MAX;
+  auto seq_at = [&](uint64_t k) {
+    const uint64_t e = k / data.S;
+    if (e != order_epoch) {
+      order.resize(data.S);
+      for (uint64_t i = 0; i < data.S; ++i) order[i] = i;
+      if (o.shuffle) Rng(o.seed, 0x5eed0000 + e).shuffle(std::span<uint64_t>(order));
+      order_epoch = e;
+    }
+    return order[k % data.S];
+  };
+
+  std::vector<uint32_t> mb_tokens, mb_docs;
+  const auto t_begin = std::chrono::steady_clock::now();
+  for (uint64_t step = start; step < steps; ++step) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::fill(G.begin(), G.end(), 0.0f);
+    double loss_sum = 0;
+    // This rank's sequences of the step: j = rank, rank + world, ... of the global batch.
+    std::vector<uint64_t> mine;
+    for (uint64_t j = static_cast<uint64_t>(rank); j < Bg; j += static_cast<uint64_t>(world)) mine.push_back(seq_at(step * Bg + j));
+    for (uint64_t a = 0; a < mine.size(); a += micro) {
+      const uint64_t b = std::min(micro, mine.size() - a);
+      mb_tokens.resize(b * T);
+      mb_docs.resize(b * T);
+      for (uint64_t i = 0; i < b; ++i) {
+        std::copy_n(data.tokens.data() + mine[a + i] * T, T, mb_tokens.data() + i * T);
+        std::copy_n(data.doc_start.data() + mine[a + i] * T, T, mb_docs.data() + i * T);
+      }
+      const auto losses = fb.forward_backward(P.data(), G.data(), mb_tokens.data(), b, T, o.doc_mask ? mb_docs.data() : nullptr,
+                                              1.0f / static_cast<float>(Bg));
+      for (const double l : losses) loss_sum += l;
+    }
+    mpi.allreduce_sum(G.data(), G.size());
+    mpi.allreduce_sum(&loss_sum, 1);
+    const double norm = global_norm(G.data(), G.size());
+    if (o.clip > 0) clip_gradients(G.data(), G.size(), norm, o.clip);
+    const double lr = o.adam.lr * sched.factor(step);
+    opt.step(P.data(), G.data(), lr);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double loss = loss_sum / static_cast<double>(Bg), tps = static_cast<double>(Bg * T) / secs;
+    if (!std::isfinite(loss)) throw Error("train: the loss is " + std::to_string(loss) + " at step " + std::to_string(step + 1) + " (lower --lr?)");
+    if (rank == 0) {
+      if (log) {
+        json line;
+        line["step"] = step + 1;
+        line["loss"] = loss;
+        line["lr"] = lr;
+        line["grad_norm"] = norm;
+        line["tokens"] = (step + 1) * Bg * T;
+        line["tokens_per_s"] = std::round(tps * 10) / 10;
+        line["elapsed_s"] = std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count() * 1000) / 1000;
+        const std::string s = line.dump() + "\n";
+        std::fwrite(s.data(), 1, s.size(), log);
+        std::fflush(log);
+      }
+      if (!o.quiet)
+        std::fprintf(stderr, "step %llu/%llu  loss %.4f  lr %.3g  grad_norm %.3f  %.0f tok/s\n", static_cast<unsigned long long>(step + 1),
+                     static_cast<unsigned long long>(steps), loss, lr, norm, tps);
+      if (step == start && !o.quiet)
+        std::fprintf(stderr, "memory: parameters+gradients+AdamW %.1f MB, activations %.1f MB, peak RSS %llu MB\n",
+                     static_cast<double>(lay.total()) * 16 / 1e6, static_cast<double>(fb.workspace_bytes()) / 1e6,
+                     static_cast<unsigned long long>(peak_rss_mb()));
+      const bool last = step + 1 == steps;
+      if (last || (o.save_every && (step + 1) % o.save_every == 0)) {
+        const std::string name = "checkpoint-" + std::to_string(step + 1), tmp = o.out + "/.tmp-" + name, dst = o.out + "/" + name;
+        fs::remove_all(tmp);
+        fs::create_directories(tmp);
+        lay.save(P.data(), config_text, tmp);
+        lay.save_buffers({{opt.m().data(), "exp_avg."}, {opt.v().data(), "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
+        json st;
+        st["step"] = step + 1;
+        st["tokens"] = (step + 1) * Bg * T;
+        st["loss"] = loss;
+        AtomicFile sf(tmp + "/trainer_state.json");
+        sf.write(st.dump(2) + "\n");
+        sf.commit();
+        fs::remove_all(dst);
+        fs::rename(tmp, dst);
+        const auto all = checkpoints(o.out);
+        for (size_t i = 0; o.keep > 0 && i + o.keep < all.size(); ++i) fs::remove_all(o.out + "/checkpoint-" + std::to_string(all[i]));
+        if (last) {
+          lay.save(P.data(), config_text, o.out);
+        }
+      }
+    }
+    mpi.barrier();
+    maybe_die(step + 1);
+  }
+  if (log) std::fclose(log);
+  if (rank == 0 && !o.quiet) std::fprintf(stderr, "train: done, model in %s (peak RSS %llu MB)\n", o.out.c_str(), static_cast<unsigned long long>(peak_rss_mb()));
+  return 0;
+}
+
+}  // namespace longctx::train

@@ -1,0 +1,49 @@
+// longctx train: continual pretraining (or pretraining from a config) on packed sequences.
+#include "commands.h"
+#include "longctx/dist/mpi.h"
+#include "longctx/train/trainer.h"
+
+namespace longctx::cli {
+
+Run add_train(CLI::App& app) {
+  auto o = std::make_shared<train::TrainOptions>();
+  auto* sub = app.add_subcommand("train", "continual pretraining of a LLaMA-family model on packed sequences (AdamW, ABF RoPE base, MPI data parallel)");
+  sub->add_option("--data", o->data, "packed output folder (any layout; from longctx pack)")->required();
+  sub->add_option("--out", o->out, "output folder: checkpoints, the final model, run.json")->required();
+  sub->add_option("--init", o->init, "Hugging Face checkpoint folder to continue from");
+  sub->add_option("--config", o->config, "config.json of a new model (random init, N(0, --init-std))");
+  sub->add_option("--lr", o->adam.lr, "peak learning rate (the paper: 2e-5, constant)")->capture_default_str();
+  sub->add_option("--beta1", o->adam.beta1, "AdamW beta1")->capture_default_str();
+  sub->add_option("--beta2", o->adam.beta2, "AdamW beta2")->capture_default_str();
+  sub->add_option("--eps", o->adam.eps, "AdamW epsilon")->capture_default_str();
+  sub->add_option("--weight-decay", o->adam.weight_decay, "decoupled weight decay on matrices (not RMSNorm gains)")->capture_default_str();
+  sub->add_option("--schedule", o->schedule, "constant (the paper) | cosine (ProLong)")
+      ->check(CLI::IsMember({"constant", "cosine"}))
+      ->capture_default_str();
+  sub->add_option("--warmup", o->warmup, "linear warmup steps (from lr 0, as transformers' schedules)")->capture_default_str();
+  sub->add_option("--min-lr-ratio", o->min_lr_ratio, "cosine: final learning rate as a fraction of --lr")->capture_default_str();
+  sub->add_option("--clip", o->clip, "clip the global gradient norm to this (0: off)")->capture_default_str();
+  sub->add_option("--batch-tokens", o->batch_tokens, "tokens per optimizer step, a multiple of the sequence length (default 8 sequences)");
+  sub->add_option("--micro-batch", o->micro_batch, "sequences per forward/backward (gradient accumulation over the rest; default: about 4K tokens)");
+  sub->add_flag("--doc-mask", o->doc_mask, "document masking: attend only within each packed document's span");
+  sub->add_option("--rope-theta", o->rope_theta, "new RoPE base written into the checkpoints' config.json (ABF)");
+  sub->add_option("--rope-scaling", o->rope_scaling, "none | dynamic:FACTOR | linear:FACTOR (the paper's checkpoints: dynamic:10)");
+  sub->add_option("--max-position", o->max_position, "max_position_embeddings written into config.json");
+  sub->add_option("--steps", o->steps, "optimizer steps (default: one pass over the data)");
+  sub->add_option("--seed", o->seed, "seed for the data order and a random init")->capture_default_str();
+  sub->add_flag("--no-shuffle", [o](int64_t) { o->shuffle = false; }, "read sequences in file order");
+  sub->add_option("--save-every", o->save_every, "write a checkpoint every N steps (and always at the end)");
+  sub->add_option("--keep", o->keep, "checkpoints kept (0: all)")->capture_default_str();
+  sub->add_flag("--resume", o->resume, "continue from the latest checkpoint in --out (same options), or start if there is none");
+  sub->add_option("--log", o->log, "one JSON line per optimizer step: step, loss, lr, grad_norm, tokens, tokens_per_s, elapsed_s");
+  sub->add_option("--max-sequences", o->max_sequences, "use only the first N packed sequences");
+  sub->add_option("--init-std", o->init_std, "--config: standard deviation of the random init")->capture_default_str();
+  sub->add_option("--threads", o->threads, "threads per process (default: cores / ranks)");
+  sub->add_flag("--quiet", o->quiet, "no progress on stderr");
+  return [o] {
+    dist::MpiSession mpi;
+    return train::train(*o, mpi);
+  };
+}
+
+}  // namespace longctx::cli
