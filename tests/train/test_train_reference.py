@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""`longctx train` against PyTorch autograd and torch.optim.AdamW (tests/train/torch_train.py, float64):
+
+- gradients of every parameter within 1e-4 of the largest reference entry of its tensor, for tiny
+  random models: GQA and MHA, tied and untied embeddings, document masking, a changed RoPE base,
+  dynamic NTK past max_position_embeddings, head_dim 16, sequences crossing attention tiles;
+  the same bits on 1 and 2 threads;
+- 20 AdamW steps through the CLI (cosine schedule with warmup, weight decay, clipping, gradient
+  accumulation, document masking, a new RoPE base) give torch's losses within 1e-4 and its grad
+  norms and learning rates; the checkpoint carries the new rope_theta and the engine loads it;
+- a run killed mid-way (after a step, and by SIGKILL at an arbitrary moment) resumes to the
+  uninterrupted run's log and model, byte for byte;
+- mpirun -n 2 with the same global batch gives the one-process losses within 1e-5;
+- bad input stops with one line and exit 1.
+
+usage: test_train_reference.py ROOT BUILD   (run with /usr/bin/python3: Debian's torch)
+"""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+ROOT, BUILD = sys.argv[1:3]
+sys.path.insert(0, os.path.join(ROOT, "tests/model"))
+sys.path.insert(0, os.path.join(ROOT, "tests/train"))
+sys.path.insert(0, os.path.join(ROOT, "tests/mix"))
+import read_packed  # noqa: E402
+import torch_llama  # noqa: E402
+import torch_train  # noqa: E402
+
+DUMP = os.path.join(BUILD, "tests", "dump_grads")
+SYNTH = os.path.join(BUILD, "tests", "make_synthetic_store")
+LONGCTX = os.path.join(BUILD, "longctx")
+failures = []
+
+
+def check(name, cond, detail=""):
+    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
+    if not cond:
+        failures.append(name)
+
+
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack_from("<Q", raw)[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        a, b = v["data_offsets"]
+        assert v["dtype"] == "F32"
+        out[k] = np.frombuffer(raw[8 + n + a:8 + n + b], np.float32).reshape(v["shape"])
+    return out
+
+
+def doc_starts(T, cuts):
+    """First position of each position's document, given the positions where documents start."""
+    ds, cur = np.zeros(T, np.uint32), 0
+    for p in range(T):
+        if p in cuts:
+            cur = p
+        ds[p] = cur
+    return ds
+
+
+def run(*args, env=None):
+    return subprocess.run([LONGCTX, *args], capture_output=True, text=True, env=env)
+
+
+def with_opt(opts, flag, value):
+    """opts with FLAG's value replaced (or FLAG VALUE appended)."""
+    out = list(opts)
+    if flag in out:
+        out[out.index(flag) + 1] = value
+    else:
+        out += [flag, value]
+    return out
+
+
+def log_of(path):
+    return [json.loads(x) for x in open(path).read().splitlines()]
+
+
+BASE = {"vocab_size": 300, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 8,
+        "num_key_value_heads": 2, "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "tie_word_embeddings": False}
+# name, config changes, B, T, document masking
+GRAD_CASES = [
+    ("gqa-untied-3-tiles", {}, 2, 300, False),
+    ("gqa-untied-doc-mask", {}, 2, 300, True),
+    ("mha-tied-theta-500k-hd16", {"num_key_value_heads": 4, "num_attention_heads": 4, "head_dim": 16, "tie_word_embeddings": True,
+                                  "rope_theta": 500000.0}, 3, 96, True),
+    ("dynamic-ntk-past-max-pos", {"rope_scaling": {"type": "dynamic", "factor": 4.0}, "max_position_embeddings": 64}, 2, 200, True),
+    ("gqa-1-kv-head-linear", {"num_key_value_heads": 1, "rope_scaling": {"type": "linear", "factor": 2.0}}, 2, 130, False),
+]
+
+with tempfile.TemporaryDirectory() as tmp:
+    J = lambda *p: os.path.join(tmp, *p)  # noqa: E731
+    rng = np.random.default_rng(11)
+
+    # --- Gradients of one forward/backward against autograd.
+    for k, (name, extra, B, T, masked) in enumerate(GRAD_CASES):
+        d = J(name)
+        config = {**BASE, **extra}
+        torch_llama.write_checkpoint(d, config, seed=300 + k)
+        c, w = torch_llama.load(d)
+        toks = rng.integers(0, config["vocab_size"], (B, T)).astype(np.uint32)
+        toks.tofile(J("tokens.u32"))
+        ds = np.stack([doc_starts(T, set(rng.choice(np.arange(1, T), 6, replace=False).tolist())) for _ in range(B)])
+        ds.tofile(J("docs.u32"))
+        r = subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), J("docs.u32") if masked else "-", J("g.safetensors"), "2"],
+                           capture_output=True, text=True)
+        check(f"{name}: dump_grads runs", r.returncode == 0, r.stderr)
+        if r.returncode:
+            continue
+        ours = json.loads(r.stdout)["losses"]
+        ref_losses, ref = torch_train.grads(c, w, torch.tensor(toks.astype(np.int64)), torch.tensor(ds.astype(np.int64)) if masked else None)
+        check(f"{name}: sequence losses within 1e-6 relative", np.allclose(ours, ref_losses.numpy(), rtol=1e-6, atol=0),
+              (ours, ref_losses.tolist()))
+        g = read_safetensors(J("g.safetensors"))
+        check(f"{name}: a gradient for every tensor and no other", sorted(g) == sorted(ref), (sorted(g), sorted(ref)))
+        worst, where = 0.0, ""
+        for t in ref:
+            if t not in g:
+                continue
+            rel = float(np.abs(g[t] - ref[t].numpy()).max() / max(np.abs(ref[t].numpy()).max(), 1e-30))
+            if rel > worst:
+                worst, where = rel, t
+        check(f"{name}: every gradient within 1e-4 of its tensor's largest entry (worst {worst:.1e}: {where})", worst < 1e-4)
+        if masked:
+            # Masking must matter: the unmasked gradients differ.
+            _, unmasked = torch_train.grads(c, w, torch.tensor(toks.astype(np.int64)), None)
+            t = "model.layers.0.self_attn.q_proj.weight"
+            check(f"{name}: document masking changes the gradients", np.abs(unmasked[t].numpy() - g[t]).max() > 1e-3)
+        if k == 0:
+            subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), "-", J("g1.safetensors"), "1"], check=True, capture_output=True)
+            check("gradients: the same bits on 1 and 2 threads",
+                  open(J("g1.safetensors"), "rb").read() == open(J("g.safetensors"), "rb").read())
+
+    # --- Packed data: a synthetic store (random ids below 32,000, short documents) -> flat L=64.
+    subprocess.run([SYNTH, J("store"), "3", "A:400:0.2:5-40:41-150", "B:300:0.5:5-40:41-150"], check=True, capture_output=True)
+    r = run("mix", J("store"), "--strategy", "original", "--tokens", "12K", "--seed", "5", "-o", J("plan"), "-q")
+    check("mix for the training data", r.returncode == 0, r.stderr)
+    r = run("pack", J("plan"), "--seq-len", "64", "--format", "flat", "--out", J("packed"), "-q")
+    check("pack flat L=64", r.returncode == 0, r.stderr)
+    packed = read_packed.read(J("packed"))
+    S, T = packed["tokens"].shape
+    small = {"vocab_size": 32000, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+             "tie_word_embeddings": False}
+    torch_llama.write_checkpoint(J("init"), small, seed=9, scale=0.08)
+    STEPS, BATCH = 20, 4
+    opts = ["--data", J("packed"), "--init", J("init"), "--lr", "2e-3", "--weight-decay", "0.1", "--clip", "0.5", "--schedule", "cosine",
+            "--warmup", "3", "--min-lr-ratio", "0.1", "--batch-tokens", str(BATCH * T), "--micro-batch", "2", "--doc-mask",
+            "--rope-theta", "40000", "--steps", str(STEPS), "--no-shuffle", "--threads", "2", "--quiet"]
+    r = run("train", *opts, "--out", J("run"), "--log", J("run.log"))
+    check("train 20 steps exits 0", r.returncode == 0, r.stderr)
+    ours = log_of(J("run.log"))
+    check("log: one line per step with step, loss, lr, grad_norm, tokens_per_s",
+          len(ours) == STEPS and all({"step", "loss", "lr", "grad_norm", "tokens_per_s"} <= set(x) for x in ours), ours[:2])
+    cfg = json.load(open(J("run", "config.json")))
+    check("checkpoint config.json carries the new rope_theta", cfg["rope_theta"] == 40000.0, cfg)
+    c, w = torch_llama.load(J("init"))
+    c = dict(c, rope_theta=40000.0)
+    tok = torch.tensor(packed["tokens"])
+    ds = torch.tensor(np.stack([doc_starts(T, {s for (_, _, s, e, _) in sp} | {e for (_, _, s, e, _) in sp if e < T})
+                                for sp in packed["spans"]]).astype(np.int64))
+    batches = [tok[i * BATCH:(i + 1) * BATCH] for i in range(STEPS)]
+    dbat = [ds[i * BATCH:(i + 1) * BATCH] for i in range(STEPS)]
+    ref, final = torch_train.train(c, w, batches, 2e-3, weight_decay=0.1, clip=0.5, schedule="cosine", warmup=3, min_ratio=0.1,
+                                   doc_starts=dbat)
+    dl = max(abs(a["loss"] - b["loss"]) for a, b in zip(ours, ref))
+    check(f"20 AdamW steps: losses within 1e-4 of torch (max diff {dl:.2e})", dl < 1e-4, [(a["loss"], b["loss"]) for a, b in zip(ours, ref)])
+    dn = max(abs(a["grad_norm"] - b["grad_norm"]) / b["grad_norm"] for a, b in zip(ours, ref))
+    check(f"grad norms within 1e-4 relative (max {dn:.2e})", dn < 1e-4, [(a["grad_norm"], b["grad_norm"]) for a, b in zip(ours, ref)])
+    check("learning rates follow the cosine schedule with warmup",
+          all(abs(a["lr"] - b["lr"]) <= 1e-12 for a, b in zip(ours, ref)) and ours[0]["lr"] == 0.0, [(a["lr"], b["lr"]) for a, b in zip(ours, ref)])
+    got = read_safetensors(J("run", "model.safetensors"))
+    dw = max(float(np.abs(got[k] - final[k].numpy()).max() / np.abs(final[k].numpy()).max()) for k in final)
+    check(f"final weights match torch's within 1e-4 relative (worst {dw:.1e})", dw < 1e-4)
+    opt = read_safetensors(J("run", f"checkpoint-{STEPS}", "optimizer.safetensors"))
+    check("optimizer state beside the checkpoint (exp_avg / exp_avg_sq per tensor)",
+          all(f"exp_avg.{k}" in opt and f"exp_avg_sq.{k}" in opt for k in final), sorted(opt)[:4])
+    # The engine loads the checkpoint: eval-loss on the first 8 sequences = torch's loss of the final weights.
+    r = run("eval-loss", "--model", J("run"), "--data", J("packed"), "--max-sequences", "8", "--json")
+    check("the engine loads the trained checkpoint", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        cfin = dict(c)
+        with torch.no_grad():
+            want = torch_train.sequence_losses(cfin, final, tok[:8]).mean().item()
+        check("eval-loss of the checkpoint = torch's loss of torch's final weights (1e-4)", abs(json.loads(r.stdout)["loss"] - want) < 1e-4,
+              (json.loads(r.stdout)["loss"], want))
+
+    # --- Resume: killed after step 12 (checkpoints every 5), then --resume: the same log and model.
+    env = dict(os.environ, LONGCTX_TEST_KILL_AFTER_STEP="12")
+    r = run("train", *opts, "--out", J("killed"), "--log", J("killed.log"), "--save-every", "5", env=env)
+    check("a run killed after step 12 dies by SIGKILL", r.returncode == -signal.SIGKILL, r.returncode)
+    check("its latest checkpoint is step 10", os.path.isdir(J("killed", "checkpoint-10")) and not os.path.exists(J("killed", "model.safetensors")))
+    r = run("train", *opts, "--out", J("killed"), "--log", J("killed.log"), "--save-every", "5")
+    check("rerun without --resume is refused with one line", r.returncode == 1 and "--resume" in r.stderr and r.stderr.count("\n") == 1,
+          r.stderr)
+    r = run("train", *opts, "--out", J("killed"), "--log", J("killed.log"), "--save-every", "5", "--resume")
+    check("--resume finishes", r.returncode == 0, r.stderr)
+    strip = lambda rows: [(x["step"], x["loss"], x["lr"], x["grad_norm"], x["tokens"]) for x in rows]  # noqa: E731
+    check("resumed log = uninterrupted log (every step once, same losses bit for bit)", strip(log_of(J("killed.log"))) == strip(ours),
+          strip(log_of(J("killed.log")))[8:14])
+    check("resumed final model = uninterrupted model, byte for byte",
+          open(J("killed", "model.safetensors"), "rb").read() == open(J("run", "model.safetensors"), "rb").read())
+    check("--keep 2: older checkpoints removed", sorted(x for x in os.listdir(J("killed")) if x.startswith("checkpoint-")) ==
+          ["checkpoint-15", "checkpoint-20"], os.listdir(J("killed")))
+    r = run("train", *with_opt(opts, "--lr", "3e-3"), "--out", J("killed"), "--resume")
+    check("--resume with another --lr is refused", r.returncode == 1 and "run.json" in r.stderr, r.stderr)
+    # SIGKILL at an arbitrary moment (checkpoint every step), then resume.
+    p = subprocess.Popen([LONGCTX, "train", *opts, "--out", J("k2"), "--log", J("k2.log"), "--save-every", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not os.path.exists(J("k2", "checkpoint-7")):
+        time.sleep(0.01)
+    time.sleep(0.05)
+    p.kill()
+    p.wait()
+    r = run("train", *opts, "--out", J("k2"), "--log", J("k2.log"), "--save-every", "1", "--resume")
+    check("killed at an arbitrary moment, --resume finishes", r.returncode == 0, r.stderr)
+    check("... with the uninterrupted log and model", strip(log_of(J("k2.log"))) == strip(ours) and
+          open(J("k2", "model.safetensors"), "rb").read() == open(J("run", "model.safetensors"), "rb").read())
+
+    # --- Shuffled order: deterministic per seed and thread count; another seed, another run.
+    shuf = [x for x in opts if x != "--no-shuffle"]
+    shuf = with_opt(shuf, "--steps", "6")
+    for name, extra in [("s1", shuf), ("s1b", with_opt(shuf, "--threads", "1")), ("s2", with_opt(shuf, "--seed", "77"))]:
+        r = run("train", *extra, "--out", J(name))
+        check(f"shuffled run {name}", r.returncode == 0, r.stderr)
+    same = lambda a, b: open(J(a, "model.safetensors"), "rb").read() == open(J(b, "model.safetensors"), "rb").read()  # noqa: E731
+    check("same seed, 1 and 2 threads: byte-identical models", same("s1", "s1b"))
+    check("another seed: another model", not same("s1", "s2"))
+
+    # --- MPI data parallel: same global batch, 2 ranks x 1 thread.
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+    mopts = with_opt(opts, "--threads", "1")
+    r = subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *mopts, "--out", J("mpi"), "--log", J("mpi.log")], capture_output=True,
+                       text=True, env=env)
+    check("mpirun -n 2 train exits 0", r.returncode == 0, r.stderr[-2000:])
+    if r.returncode == 0:
+        m = log_of(J("mpi.log"))
+        dm = max(abs(a["loss"] - b["loss"]) for a, b in zip(m, ours))
+        check(f"2 ranks: the one-process loss trajectory within 1e-5 (max diff {dm:.1e})", len(m) == STEPS and dm < 1e-5)
+
+    # --- Bad input.
+    r = run("train", "--data", J("packed"), "--init", J("nope"), "--out", J("bad"))
+    check("missing checkpoint: one line, exit 1", r.returncode == 1 and r.stderr.count("\n") == 1 and "nope" in r.stderr, r.stderr)
+    r = run("train", "--data", J("packed"), "--init", J("init"), "--out", J("bad"), "--batch-tokens", "100")
+    check("--batch-tokens not a multiple of L: one line, exit 1", r.returncode == 1 and "multiple" in r.stderr, r.stderr)
+    torch_llama.write_checkpoint(J("tiny-vocab"), {**small, "vocab_size": 1000}, seed=1)
+    r = run("train", "--data", J("packed"), "--init", J("tiny-vocab"), "--out", J("bad"))
+    check("token ids past the model's vocabulary: one line, exit 1", r.returncode == 1 and "vocabulary" in r.stderr, r.stderr)
+    r = run("train", "--data", J("packed"), "--init", J("init"), "--out", J("bad"), "--rope-scaling", "ntk:2")
+    check("bad --rope-scaling: one line, exit 1", r.returncode == 1 and "dynamic:FACTOR" in r.stderr, r.stderr)
+    check("no half-written output after refusals", not os.path.exists(J("bad", "model.safetensors")))
+
+print(f"{len(failures)} failure(s)" if failures else "all train checks passed")
+sys.exit(1 if failures else 0)
