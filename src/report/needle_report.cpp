@@ -542,7 +542,8 @@ NeedleRun load_needle_run(const std::string& dir) {
   return r;
 }
 
-std::string needle_report_html(const std::vector<NeedleRun>& runs, const std::string& metric, uint64_t train_length) {
+NeedleSections needle_report_sections(const std::vector<NeedleRun>& runs, const std::string& metric,
+                                      uint64_t train_length) {
   const MetricInfo& mi = metric_info(metric);
   std::vector<RunView> views;
   Grid g;
@@ -556,12 +557,10 @@ std::string needle_report_html(const std::vector<NeedleRun>& runs, const std::st
   std::sort(g.lengths.begin(), g.lengths.end());
   std::sort(g.depths.begin(), g.depths.end());
 
-  const std::string title = runs.size() == 1 ? views[0].name : count(runs.size()) + " runs";
-  std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
-  o += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
-  o += "<title>" + esc(title) + " \u2014 needle in a haystack</title><style>" + kStyle + kNeedleStyle +
-       "</style></head><body><main>";
-  o += "<header><h1><small>longctx report</small>Needle in a haystack: " + esc(title) + "</h1>";
+  NeedleSections s;
+  s.title = runs.size() == 1 ? views[0].name : count(runs.size()) + " runs";
+  s.style = kNeedleStyle;
+  std::string& o = s.intro;
   o += "<p class=\"summary\"><b>" + count(runs.size()) + "</b> run" + (runs.size() == 1 ? "" : "s") + " · metric <b>" +
        esc(mi.key) + "</b> (" + esc(mi.label) + "): " + esc(mi.definition) +
        ". Overall = the mean over the finished trials \u00d7100.</p>";
@@ -571,17 +570,29 @@ std::string needle_report_html(const std::vector<NeedleRun>& runs, const std::st
         return v.lengths.size() < g.lengths.size() || v.depths.size() < g.depths.size();
       }))
     o += "<span><span class=\"swatch absent\"></span>not in that run's grid</span>";
-  o += "<span>dashed line: training length</span></div></header>";
-  if (runs.size() > 1) o += compare_table(views, mi);
-  o += "<div class=\"runs\">";
+  o += "<span>dashed line: training length</span></div>";
+  std::string& b = s.body;
+  if (runs.size() > 1) b += compare_table(views, mi);
+  b += "<div class=\"runs\">";
   for (const auto& v : views) {
-    o += "<section class=\"run card\" data-run=\"" + esc(v.name) + "\">" + run_header(v, mi) +
+    b += "<section class=\"run card\" data-run=\"" + esc(v.name) + "\">" + run_header(v, mi) +
          heatmap_svg(v, g, metric) + per_length_tables(v, metric) + "</section>";
   }
-  o += "</div><footer>Each cell is one trial: the needle placed at that depth of a haystack of that many tokens, "
+  b += "</div><footer>Each cell is one trial: the needle placed at that depth of a haystack of that many tokens, "
        "answered by greedy decoding and scored against the needle's answer. Rows are needle depths (0% at the top, "
        "as the paper draws it), columns the context lengths of every run on this page, so that columns line up "
        "across runs. Hover a cell for its score and the start of the response.</footer>";
+  return s;
+}
+
+std::string needle_report_html(const std::vector<NeedleRun>& runs, const std::string& metric, uint64_t train_length) {
+  const NeedleSections s = needle_report_sections(runs, metric, train_length);
+  std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
+  o += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
+  o += "<title>" + esc(s.title) + " \u2014 needle in a haystack</title><style>" + kStyle + s.style +
+       "</style></head><body><main>";
+  o += "<header><h1><small>longctx report</small>Needle in a haystack: " + esc(s.title) + "</h1>";
+  o += s.intro + "</header>" + s.body;
   return o + "</main></body></html>\n";
 }
 

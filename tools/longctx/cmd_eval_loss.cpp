@@ -13,6 +13,8 @@
 namespace longctx::cli {
 namespace {
 
+using LossCellRef = const eval::LossCell&;
+
 struct EvalArgs {
   std::string model, data, bins = "0,4K,128K", baseline;
   uint64_t max_sequences = 0, dynamic_pin = 0;
@@ -44,7 +46,9 @@ int run(const EvalArgs& a) {
     FILE* out = a.json ? stderr : stdout;
     std::fprintf(out, "%-24s %-10s %9s %9s %9s\n", "domain", "bin", "loss", "baseline", "delta");
     for (const auto& [d, bins] : r.domains)
-      for (const auto& [bin, cell] : bins) {
+      for (const auto& bin : r.bin_labels) {
+        if (!bins.count(bin)) continue;
+        const LossCellRef cell = bins.at(bin);
         if (!b.contains("domains") || !b["domains"].contains(d) || !b["domains"][d].contains(bin)) {
           std::fprintf(out, "%-24s %-10s %9.4f %9s %9s\n", d.c_str(), bin.c_str(), cell.mean(), "-", "-");
           continue;

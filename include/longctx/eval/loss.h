@@ -30,6 +30,7 @@ struct LossResult {
   LossCell all;
   std::map<std::string, std::map<std::string, LossCell>> domains;  // domain -> bin label -> cell
   std::vector<std::pair<std::string, LossCell>> positions;         // bucket label -> cell
+  std::vector<std::string> bin_labels;                             // the bins in length order
   uint64_t sequences = 0;
   std::string length_source;  // "store" (document lengths) or "span" (the store was not found)
   std::string to_json() const;

@@ -33,6 +33,17 @@ NeedleRun load_needle_run(const std::string& dir);
 // own (run.json "train_length"), else none drawn. Throws Error for an unknown metric.
 std::string needle_report_html(const std::vector<NeedleRun>& runs, const std::string& metric, uint64_t train_length);
 
+// The parts needle_report_html() builds its page from, for pages that show needle runs among other
+// sections (experiment_report.h). They need html::kStyle and `style` in the page's <style>.
+struct NeedleSections {
+  std::string title;  // the page's default title: the run's name, or "N runs"
+  std::string style;  // CSS rules of the needle sections
+  std::string intro;  // the runs-and-metric line and the colour scale
+  std::string body;   // the comparison table (several runs), one section per run, the footnote
+};
+NeedleSections needle_report_sections(const std::vector<NeedleRun>& runs, const std::string& metric,
+                                      uint64_t train_length);
+
 // The metrics a page can show (the keys of "scores" it knows), in the order `--metric` lists them.
 const std::vector<std::string>& needle_metrics();
 
