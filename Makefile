@@ -3,7 +3,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 
-.PHONY: build run test bench setup clean format
+.PHONY: build run test bench repro setup clean format
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,11 @@ bench: build
 	@/usr/bin/python3 bench/mix_pack_bench.py --build $(BUILD)
 	@$(BUILD)/bench/bench_model --memory-context 8192
 	@/usr/bin/python3 bench/needle_grid_bench.py --build $(BUILD)
+	@/usr/bin/python3 bench/train_vs_torch.py $(BUILD)
+
+# The paper's experiment at CPU scale (examples/repro/README.md): ~40 minutes on 2 cores.
+repro: build
+	@bash examples/repro/run.sh $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -76,27 +76,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const ModelOptions& o
   m->c_ = LlamaConfig::load(dir + "/config.json");
   m->opt_ = options;
   const LlamaConfig& c = m->c_;
-  std::vector<std::string> files;
-  const std::string index = dir + "/model.safetensors.index.json";
-  if (fs::exists(index)) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(index));
-      std::map<std::string, bool> seen;
-      for (const auto& [name, file] : j.at("weight_map").items()) {
-        const auto f = file.get<std::string>();
-        if (f.find('/') != std::string::npos) throw Error(index + ": weight file " + f + " is outside the folder");
-        if (!seen[f]) files.push_back(dir + "/" + f);
-        seen[f] = true;
-      }
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(index + ": malformed index: " + e.what());
-    }
-  } else if (fs::exists(dir + "/model.safetensors")) {
-    files.push_back(dir + "/model.safetensors");
-  } else {
-    throw Error(dir + ": expected model.safetensors or model.safetensors.index.json");
-  }
+  const std::vector<std::string> files = checkpoint_files(dir);
   std::map<std::string, std::vector<float>> all;
   for (const auto& f : files) {
     const SafetensorsFile st(f);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "longctx/util/error.h"
@@ -118,6 +119,31 @@ std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
     }
   }
   return out;
+}
+
+std::vector<std::string> checkpoint_files(const std::string& dir) {
+  std::vector<std::string> files;
+  const std::string index = dir + "/model.safetensors.index.json";
+  if (std::filesystem::exists(index)) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_file(index));
+      std::map<std::string, bool> seen;
+      for (const auto& [name, file] : j.at("weight_map").items()) {
+        const auto f = file.get<std::string>();
+        if (f.find('/') != std::string::npos) throw Error(index + ": weight file " + f + " is outside the folder");
+        if (!seen[f]) files.push_back(dir + "/" + f);
+        seen[f] = true;
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(index + ": malformed index: " + e.what());
+    }
+  } else if (std::filesystem::exists(dir + "/model.safetensors")) {
+    files.push_back(dir + "/model.safetensors");
+  } else {
+    throw Error(dir + ": expected model.safetensors or model.safetensors.index.json");
+  }
+  return files;
 }
 
 void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors, const std::map<std::string, std::string>& metadata) {

@@ -13,6 +13,7 @@
 #include "html.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
+#include "longctx/util/lines.h"
 
 namespace longctx::report {
 namespace {
@@ -363,25 +364,19 @@ TrainLog load_train_log(const std::string& label, const std::string& path) {
   log.label = label;
   log.path = path;
   const std::string text = read_file(path);
-  size_t line_no = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t nl = text.find('\n', pos);
-    const bool last_unterminated = nl == std::string::npos;
-    const std::string line = text.substr(pos, last_unterminated ? std::string::npos : nl - pos);
-    pos = last_unterminated ? text.size() : nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  for_each_line(text, [&](std::string_view line, size_t line_no, bool unterminated) {
     const std::string where = path + ":" + std::to_string(line_no);
     json o;
     try {
       o = json::parse(line);
     } catch (const json::exception& e) {
-      if (last_unterminated) break;  // cut short by a run killed (or still writing)
+      if (unterminated) return false;  // cut short by a run killed (or still writing)
       throw Error(where + ": expected a `longctx train --log` line (a JSON object), found malformed JSON: " +
                   strip_json_prefix(e.what()));
     }
     log.steps.push_back(train_step(o, where));
-  }
+    return true;
+  });
   if (log.steps.empty())
     throw Error(path + ": expected `longctx train --log` lines (one JSON object per step), found none");
   return log;

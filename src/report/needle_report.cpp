@@ -17,6 +17,7 @@
 #include "html.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
+#include "longctx/util/lines.h"
 
 namespace longctx::report {
 namespace {
@@ -516,20 +517,13 @@ NeedleRun load_needle_run(const std::string& dir) {
   if (!std::filesystem::exists(trials_path)) return r;  // started, nothing finished yet
   const std::string text = read_file(trials_path);
   std::map<CellKey, size_t> seen;
-  size_t line_no = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t nl = text.find('\n', pos);
-    const bool last_unterminated = nl == std::string::npos;
-    const std::string line = text.substr(pos, last_unterminated ? std::string::npos : nl - pos);
-    pos = last_unterminated ? text.size() : nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  for_each_line(text, [&](std::string_view line, size_t line_no, bool unterminated) {
     const std::string where = trials_path + ":" + std::to_string(line_no);
     json t;
     try {
       t = json::parse(line);
     } catch (const json::exception& e) {
-      if (last_unterminated) break;  // cut short by a killed run
+      if (unterminated) return false;  // cut short by a killed run
       throw Error(where + ": malformed JSON: " + strip_json_prefix(e.what()));
     }
     check_trial(t, where);
@@ -538,7 +532,8 @@ NeedleRun load_needle_run(const std::string& dir) {
       r.trials.push_back(std::move(t));
     else
       r.trials[it->second] = std::move(t);
-  }
+    return true;
+  });
   return r;
 }
 

@@ -49,23 +49,7 @@ uint64_t ParamLayout::add(const std::string& name, std::vector<uint64_t> shape, 
 }
 
 void ParamLayout::load(float* params, const std::string& dir) const {
-  std::vector<std::string> files;
-  const std::string index = dir + "/model.safetensors.index.json";
-  if (std::filesystem::exists(index)) {
-    try {
-      std::map<std::string, bool> seen;
-      for (const auto& [name, file] : nlohmann::json::parse(read_file(index)).at("weight_map").items()) {
-        const auto f = file.get<std::string>();
-        if (f.find('/') != std::string::npos) throw Error(index + ": weight file " + f + " is outside the folder");
-        if (!seen[f]) files.push_back(dir + "/" + f);
-        seen[f] = true;
-      }
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(index + ": malformed index: " + e.what());
-    }
-  } else {
-    files.push_back(dir + "/model.safetensors");
-  }
+  const std::vector<std::string> files = model::checkpoint_files(dir);
   std::map<std::string, const TensorSlot*> want;
   for (const auto& t : tensors_) want[t.name] = &t;
   std::map<std::string, bool> got;

@@ -38,6 +38,11 @@ class SafetensorsFile {
   std::map<std::string, TensorInfo> tensors_;
 };
 
+// The weight files of a checkpoint folder: the files model.safetensors.index.json names (each
+// once, in first-mention order; none outside the folder), else model.safetensors. Throws Error
+// naming the folder when there is neither.
+std::vector<std::string> checkpoint_files(const std::string& dir);
+
 // One f32 tensor to write: its name, shape and elements (shape's product of them).
 struct TensorRef {
   std::string name;
