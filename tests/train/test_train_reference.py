@@ -253,6 +253,23 @@ with tempfile.TemporaryDirectory() as tmp:
         dm = max(abs(a["loss"] - b["loss"]) for a, b in zip(m, ours))
         check(f"2 ranks: the one-process loss trajectory within 1e-5 (max diff {dm:.1e})", len(m) == STEPS and dm < 1e-5)
 
+    # --- The paper's released setting: rope_scaling dynamic, factor 10, written into the checkpoint.
+    r = run("train", *with_opt(with_opt(opts, "--steps", "1"), "--rope-scaling", "dynamic:10"), "--max-position", "32", "--out", J("dyn"),
+            "--log", J("dyn.log"))
+    cfg = json.load(open(J("dyn", "config.json"))) if r.returncode == 0 else {}
+    check("--rope-scaling dynamic:10 --max-position 32 -> config.json rope_scaling and max_position_embeddings",
+          cfg.get("rope_scaling") == {"type": "dynamic", "factor": 10.0} and cfg.get("max_position_embeddings") == 32, (r.stderr, cfg))
+    if cfg:
+        # Trained past max_position_embeddings (T = 64 > 32): the first step's loss is the
+        # reference's under the dynamic-NTK base for T, not the plain one.
+        c_dyn = dict(c, rope_scaling={"type": "dynamic", "factor": 10.0}, max_position_embeddings=32)
+        with torch.no_grad():
+            want = torch_train.sequence_losses(c_dyn, w, tok[:BATCH], ds[:BATCH]).mean().item()
+            plain = torch_train.sequence_losses(c, w, tok[:BATCH], ds[:BATCH]).mean().item()
+        got = log_of(J("dyn.log"))[0]["loss"] if os.path.exists(J("dyn.log")) else None
+        check("dynamic NTK in training: step-1 loss = torch's with the dynamic base (and differs from the plain one)",
+              got is not None and abs(got - want) < 1e-5 and abs(plain - want) > 1e-4, (got, want, plain))
+
     # --- Bad input.
     r = run("train", "--data", J("packed"), "--init", J("nope"), "--out", J("bad"))
     check("missing checkpoint: one line, exit 1", r.returncode == 1 and r.stderr.count("\n") == 1 and "nope" in r.stderr, r.stderr)
