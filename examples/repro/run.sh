@@ -27,13 +27,18 @@ start=$(date +%s)
 step() { echo "== $* ($(( $(date +%s) - start )) s)"; }
 
 # Held-out documents: every 10th line of the sample corpus is validation, the rest is training.
+# The book domain is left out: it is one 320K-token document (Moby-Dick), which can be neither
+# held out nor sampled in proportion (kept whole it is 40% of a continuation's budget on its own);
+# it stays the needle haystack, text the models never trained on, as the paper's essays.
 CORPUS=out/sample/slimpajama_sample.jsonl.zst
+EXCLUDE=${EXCLUDE:-RedPajamaBook}
 if [[ ! -s $CORPUS ]]; then /usr/bin/python3 scripts/make_sample_corpus.py . "$CORPUS"; fi
 for split in train val; do
   if [[ ! -s $OUT/corpus/$split.jsonl ]]; then
     mkdir -p "$OUT/corpus"
     if [[ $split == val ]]; then keep='NR % 10 == 0'; else keep='NR % 10 != 0'; fi
-    zstd -dc "$CORPUS" | awk "$keep" > "$OUT/corpus/$split.jsonl.tmp" && mv "$OUT/corpus/$split.jsonl.tmp" "$OUT/corpus/$split.jsonl"
+    zstd -dc "$CORPUS" | awk "$keep" | { if [[ -n $EXCLUDE ]]; then grep -vF "\"$EXCLUDE\"" || true; else cat; fi; } \
+      > "$OUT/corpus/$split.jsonl.tmp" && mv "$OUT/corpus/$split.jsonl.tmp" "$OUT/corpus/$split.jsonl"
   fi
   step "ingest $split"
   [[ -s $OUT/$split-store/manifest.json ]] || "$L" ingest "$OUT/corpus/$split.jsonl" --tokenizer "$TOK" --out "$OUT/$split-store" --quiet
@@ -81,15 +86,16 @@ done
 
 # 3. Evaluation: needle (lengths up to T1, 5 depths) and loss per domain x length bin.
 LENGTHS=$(/usr/bin/python3 -c "print(','.join(str($T1 * k // 8) for k in range(1, 9)))")
+POSITIONS="$T0,$(( 2 * T0 )),$(( 4 * T0 )),$T1"  # loss by position: within the pretraining length, then each doubling
 for m in base cont-original cont-per-source; do
   dir=$OUT/$m; [[ $m == base ]] || dir=$OUT/$m-model
   step "evaluate $m"
   "$L" needle --model "$dir" --tokenizer "$TOK" --out "$OUT/needle-$m" --lengths "$LENGTHS" --depths 0,25,50,75,100 \
     --answer-prefix " The best thing to do in San Francisco is" --train-length "$T0" --quiet
-  "$L" eval-loss --model "$dir" --data "$OUT/val" --bins "0,$T0,4K" --json > "$OUT/loss-$m.json.tmp"
+  "$L" eval-loss --model "$dir" --data "$OUT/val" --bins "0,$T0,4K" --positions "$POSITIONS" --json > "$OUT/loss-$m.json.tmp"
   mv "$OUT/loss-$m.json.tmp" "$OUT/loss-$m.json"
 done
-"$L" eval-loss --model "$OUT/cont-per-source-model" --data "$OUT/val" --bins "0,$T0,4K" --baseline "$OUT/loss-cont-original.json" \
+"$L" eval-loss --model "$OUT/cont-per-source-model" --data "$OUT/val" --bins "0,$T0,4K" --positions "$POSITIONS" --baseline "$OUT/loss-cont-original.json" \
   > "$OUT/table5.txt"
 
 step "report"

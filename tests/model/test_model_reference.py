@@ -111,7 +111,8 @@ with tempfile.TemporaryDirectory() as tmp:
                    check=True)
     subprocess.run([LONGCTX, "mix", store, "--strategy", "original", "--tokens", "2000", "--seed", "1", "--out", plan, "-q"], check=True)
     subprocess.run([LONGCTX, "pack", plan, "--seq-len", "400", "--format", "jsonl", "--out", packed, "-q"], check=True)
-    r = subprocess.run([LONGCTX, "eval-loss", "--model", lm, "--data", packed, "--bins", "0,300", "--json"], capture_output=True, text=True)
+    r = subprocess.run([LONGCTX, "eval-loss", "--model", lm, "--data", packed, "--bins", "0,300", "--positions", "100,250", "--json"],
+                       capture_output=True, text=True)
     got = json.loads(r.stdout) if r.returncode == 0 else None
     check("eval-loss exits 0", got is not None, r.stderr)
     data = read_packed.read(packed)
@@ -119,7 +120,7 @@ with tempfile.TemporaryDirectory() as tmp:
     s_count = struct.unpack_from("<Q", idx, 18)[0]
     doc_len = np.frombuffer(idx, dtype="<i4", count=s_count, offset=34)
     ref = torch_llama.Llama(lm)
-    cells, total, count = {}, 0.0, 0
+    cells, total, count, pcells = {}, 0.0, 0, {}
     for s in range(data["tokens"].shape[0]):
         toks = [int(x) for x in data["tokens"][s]]
         ref.reset()
@@ -128,6 +129,9 @@ with tempfile.TemporaryDirectory() as tmp:
             loss = -float(logp[pos, toks[pos + 1]])
             total += loss
             count += 1
+            pc = pcells.setdefault("100" if pos + 1 < 100 else "250" if pos + 1 < 250 else "250+", [0.0, 0])
+            pc[0] += loss
+            pc[1] += 1
             for (doc, _, a, b, dm) in data["spans"][s]:
                 if a <= pos + 1 < b:
                     key = (data["manifest"]["domains"][dm], "0-300" if doc_len[doc] < 300 else "300+")
@@ -140,6 +144,10 @@ with tempfile.TemporaryDirectory() as tmp:
         bad = [(k, got["domains"][k[0]][k[1]], v) for k, v in cells.items()
                if abs(got["domains"][k[0]][k[1]]["loss"] - v[0] / v[1]) > 1e-4 or got["domains"][k[0]][k[1]]["tokens"] != v[1]]
         check("eval-loss per domain x length bin within 1e-4, same token counts", not bad and len(cells) == 4, bad)
+        gp = got.get("positions", {})
+        check("eval-loss --positions 100,250: buckets <100, <250, 250+ within 1e-4, same token counts",
+              list(gp) == ["100", "250", "250+"] and all(abs(gp[k]["loss"] - v[0] / v[1]) < 1e-4 and gp[k]["tokens"] == v[1]
+                                                         for k, v in pcells.items()), (gp, pcells))
         r = subprocess.run([LONGCTX, "eval-loss", "--model", lm, "--data", packed, "--bins", "0,300", "--baseline", "/dev/stdin"],
                            input=json.dumps({"domains": {"A": {"0-300": {"loss": got["domains"]["A"]["0-300"]["loss"] + 0.5}}}}),
                            capture_output=True, text=True)

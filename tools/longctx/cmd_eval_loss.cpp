@@ -16,7 +16,7 @@ namespace {
 using LossCellRef = const eval::LossCell&;
 
 struct EvalArgs {
-  std::string model, data, bins = "0,4K,128K", baseline;
+  std::string model, data, bins = "0,4K,128K", positions = "1K,16K,32K,64K,128K", baseline;
   uint64_t max_sequences = 0, dynamic_pin = 0;
   double rope_theta = 0;
   bool json = false;
@@ -25,6 +25,14 @@ struct EvalArgs {
 int run(const EvalArgs& a) {
   eval::LossOptions o;
   o.bins = mix::LengthBins::parse(a.bins).edges;
+  o.positions.clear();
+  for (size_t start = 0; start <= a.positions.size();) {
+    const size_t comma = std::min(a.positions.find(',', start), a.positions.size());
+    o.positions.push_back(parse_size(a.positions.substr(start, comma - start), "--positions"));
+    start = comma + 1;
+  }
+  for (size_t i = 1; i < o.positions.size(); ++i)
+    if (o.positions[i] <= o.positions[i - 1]) throw Error("--positions: expected increasing bucket edges, found " + a.positions);
   o.max_sequences = a.max_sequences;
   const auto m = model::Model::load(a.model, {a.rope_theta, a.dynamic_pin});
   const auto r = eval::eval_loss(*m, a.data, o);
@@ -70,6 +78,8 @@ Run add_eval_loss(CLI::App& app) {
   sub->add_option("--model", a->model, "Hugging Face checkpoint folder")->required();
   sub->add_option("--data", a->data, "packed output folder (any layout; from longctx pack)")->required();
   sub->add_option("--bins", a->bins, "document-length bin edges (K = 1024; the last bin is open)")->capture_default_str();
+  sub->add_option("--positions", a->positions, "position-bucket upper edges (the paper: 1K,16K,32K,64K,128K; the last bucket is open)")
+      ->capture_default_str();
   sub->add_option("--baseline", a->baseline, "an earlier --json result: print differences, |delta| > 0.01 marked");
   sub->add_option("--max-sequences", a->max_sequences, "evaluate only the first N sequences");
   sub->add_option("--rope-theta", a->rope_theta, "override config.json's rope_theta");
