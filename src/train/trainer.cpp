@@ -3,9 +3,12 @@
 #include <cblas.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -170,7 +173,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   const auto done = checkpoints(o.out);
   if (!done.empty() && !o.resume)
     throw Error(o.out + ": already holds checkpoints (up to step " + std::to_string(done.back()) + "); pass --resume to continue, or another --out");
-  if (fs::exists(o.out + "/run.json") && (o.resume || !done.empty())) {
+  if (!done.empty()) {  // resuming: the run there must be this one
     if (read_file(o.out + "/run.json") != run_text)
       throw Error(o.out + "/run.json: the run there used other options; --resume needs the same data, model and training options");
   }
