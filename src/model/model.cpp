@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "longctx/model/kernels.h"
+#include "longctx/model/attention.h"
 #include "longctx/model/safetensors.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -118,15 +118,11 @@ uint64_t Model::parameters() const {
   return n;
 }
 
-struct Scratch {
-  std::vector<float> tile, m, l, acc;
-};
-
 struct Session::State {
   Rope rope;
   std::vector<std::vector<float>> k, v;  // per layer [max_len, KV*hd], keys already rotated
   std::vector<float> x, xn, q, kk, vv, att, o, g, u, logits;
-  std::vector<Scratch> scratch{1};  // attention tiles, one set per thread
+  std::vector<AttnScratch> scratch{1};  // attention tiles, one set per thread
   State(const Model& mod, uint64_t max_len) : rope(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin) {
     const auto& c = mod.config();
     k.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
@@ -198,7 +194,7 @@ void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, cons
     // Heads are independent: they run on our own threads with single-threaded BLAS calls. The
     // attention tiles are small GEMMs, and handing each to OpenBLAS's thread pool cost more in
     // synchronisation (sched_yield) than the GEMMs themselves.
-    auto attend = [&](uint64_t h, Scratch& sc) {
+    auto attend = [&](uint64_t h, AttnScratch& sc) {
       const float* Q = s.q.data() + h * hd;
       const float* K = kc + (h / group) * hd;
       const float* Vv = vc + (h / group) * hd;
@@ -226,39 +222,10 @@ void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, cons
         }
         return;
       }
-      // Tiled attention with an online softmax (FlashAttention's recurrence), tiles as GEMMs:
-      // memory per head is one tile of scores, whatever the context length.
-      constexpr uint64_t Bq = 128, Bk = 512;
-      for (uint64_t qa = 0; qa < n; qa += Bq) {
-        const uint64_t nq = std::min(Bq, n - qa), last = p0 + qa + nq - 1;
-        sc.m.assign(nq, -std::numeric_limits<float>::infinity());
-        sc.l.assign(nq, 0.0f);
-        sc.acc.assign(nq * hd, 0.0f);
-        sc.tile.resize(Bq * Bk);
-        for (uint64_t ka = 0; ka <= last; ka += Bk) {
-          const uint64_t nk = std::min(Bk, last + 1 - ka);
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nq), static_cast<int>(nk), static_cast<int>(hd), scale,
-                      Q + qa * ldq, static_cast<int>(ldq), K + ka * ldk, static_cast<int>(ldk), 0.0f, sc.tile.data(), static_cast<int>(nk));
-          for (uint64_t r = 0; r < nq; ++r) {
-            float* row = sc.tile.data() + r * nk;
-            const uint64_t qp = p0 + qa + r;
-            // Causal mask: keys past the query take no part (their weight is 0).
-            const uint64_t visible = qp >= ka ? std::min<uint64_t>(nk, qp - ka + 1) : 0;
-            const float mx = std::max(sc.m[r], row_max(row, visible));
-            const float corr = std::exp(sc.m[r] - mx);  // exp(-inf) = 0 on the first tile
-            const float sum = exp_and_sum(row, visible, mx);
-            for (uint64_t j = visible; j < nk; ++j) row[j] = 0.0f;
-            sc.l[r] = sc.l[r] * corr + sum;
-            sc.m[r] = mx;
-            if (corr != 1.0f)
-              for (uint64_t i = 0; i < hd; ++i) sc.acc[r * hd + i] *= corr;
-          }
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nq), static_cast<int>(hd), static_cast<int>(nk), 1.0f,
-                      sc.tile.data(), static_cast<int>(nk), Vv + ka * ldk, static_cast<int>(ldk), 1.0f, sc.acc.data(), static_cast<int>(hd));
-        }
-        for (uint64_t r = 0; r < nq; ++r)
-          for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = sc.acc[r * hd + i] / sc.l[r];
-      }
+      // Tiled attention with an online softmax (attention.h), over the cache: memory per head is
+      // one tile of scores, whatever the context length. Larger tiles than training's: prefill
+      // rows are many and there is no backward to keep tiles for.
+      attention_forward(s.q.data(), kc, vc, s.o.data(), nullptr, nullptr, {n, H, KV, hd, scale, p0, 128, 512}, h, sc);
     };
     const int blas_threads = openblas_get_num_threads();
     const uint64_t work = n * (p0 + n);

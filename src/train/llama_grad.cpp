@@ -9,7 +9,7 @@
 
 #include "longctx/model/kernels.h"
 #include "longctx/model/config.h"
-#include "longctx/train/attention.h"
+#include "longctx/model/attention.h"
 #include "longctx/util/error.h"
 
 namespace longctx::train {
@@ -105,7 +105,7 @@ struct LlamaGrad::State {
   std::vector<LayerActs> acts;
   std::vector<float> xf, rf, xnf;                                    // final norm
   std::vector<float> dx, dxn, dh, dg, du, hbuf, dO, dq, dk, dv, logits;  // backward temporaries
-  std::vector<AttnScratch> scratch;
+  std::vector<model::AttnScratch> scratch;
   State(const model::LlamaConfig& cc, const ParamLayout& l, int t) : c(cc), lay(l), threads(t), rope(cc) {}
 };
 
@@ -133,7 +133,7 @@ std::vector<double> LlamaGrad::forward_backward(const float* P, float* G, const 
   const uint64_t I = c.intermediate_size, V = c.vocab_size, N = B * T, nl = c.num_hidden_layers;
   if (T < 2) throw Error("training needs sequences of at least 2 tokens");
   s.rope.ensure(T);  // dynamic NTK: the base this length implies, as one transformers forward of T tokens
-  const AttnShape shape{T, H, KV, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+  const model::AttnShape shape{T, H, KV, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
   s.acts.resize(nl);
   if (s.scratch.size() < static_cast<size_t>(std::max(1, s.threads))) s.scratch.resize(std::max(1, s.threads));
 
@@ -165,7 +165,7 @@ std::vector<double> LlamaGrad::forward_backward(const float* P, float* G, const 
     a.lse.resize(B * H * T);
     parallel_items(B * H, s.threads, [&](uint64_t item, int t) {
       const uint64_t b = item / H, h = item % H;
-      attention_forward(a.q.data() + b * T * H * hd, a.k.data() + b * T * KV * hd, a.v.data() + b * T * KV * hd,
+      model::attention_forward(a.q.data() + b * T * H * hd, a.k.data() + b * T * KV * hd, a.v.data() + b * T * KV * hd,
                         a.o.data() + b * T * H * hd, a.lse.data() + (b * H + h) * T, doc_start ? doc_start + b * T : nullptr, shape, h,
                         s.scratch[t]);
     });
@@ -258,7 +258,7 @@ std::vector<double> LlamaGrad::forward_backward(const float* P, float* G, const 
     parallel_items(B * KV, s.threads, [&](uint64_t item, int t) {
       const uint64_t b = item / KV, g = item % KV;
       const uint64_t qo = b * T * H * hd, ko = b * T * KV * hd;
-      attention_backward(a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, a.o.data() + qo, s.dO.data() + qo, a.lse.data() + b * H * T,
+      model::attention_backward(a.q.data() + qo, a.k.data() + ko, a.v.data() + ko, a.o.data() + qo, s.dO.data() + qo, a.lse.data() + b * H * T,
                          s.dq.data() + qo, s.dk.data() + ko, s.dv.data() + ko, doc_start ? doc_start + b * T : nullptr, shape, g,
                          s.scratch[t]);
     });

@@ -1,4 +1,4 @@
-#include "longctx/train/attention.h"
+#include "longctx/model/attention.h"
 
 #include <cblas.h>
 
@@ -8,10 +8,9 @@
 
 #include "longctx/model/kernels.h"
 
-namespace longctx::train {
+namespace longctx::model {
 namespace {
 
-constexpr uint64_t kBq = 64, kBk = 256;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // C[m, n] = alpha * A[m, k] . B[n, k]^T + beta * C
@@ -33,11 +32,11 @@ inline void gemm_tn(uint64_t m, uint64_t n, uint64_t k, float alpha, const float
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
-// Keys row r of a query tile sees inside a key tile [ka, ka + nk): [lo, hi) relative to ka.
-inline void visible(uint64_t r, uint64_t ka, uint64_t nk, const uint32_t* doc_start, uint64_t& lo, uint64_t& hi) {
-  const uint64_t first = doc_start ? doc_start[r] : 0;
+// Keys a query at position qp whose document starts at `first` sees inside a key tile
+// [ka, ka + nk): [lo, hi) relative to ka.
+inline void visible(uint64_t qp, uint64_t first, uint64_t ka, uint64_t nk, uint64_t& lo, uint64_t& hi) {
   lo = first > ka ? std::min(first - ka, nk) : 0;
-  hi = r >= ka ? std::min(nk, r - ka + 1) : 0;
+  hi = qp >= ka ? std::min(nk, qp - ka + 1) : 0;
   if (hi < lo) hi = lo;
 }
 
@@ -50,27 +49,27 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
   const float* K = k + g * hd;
   const float* Vv = v + g * hd;
   float* O = o + h * hd;
-  s.s.resize(kBq * kBk);
-  for (uint64_t qa = 0; qa < a.T; qa += kBq) {
-    const uint64_t nq = std::min(kBq, a.T - qa), last = qa + nq - 1;
-    const uint64_t k0 = doc_start ? doc_start[qa] / kBk * kBk : 0;  // doc_start is non-decreasing
+  s.s.resize(a.bq * a.bk);
+  for (uint64_t qa = 0; qa < a.T; qa += a.bq) {
+    const uint64_t nq = std::min(a.bq, a.T - qa), last = a.p0 + qa + nq - 1;
+    const uint64_t k0 = doc_start ? doc_start[qa] / a.bk * a.bk : 0;  // doc_start is non-decreasing
     s.m.assign(nq, kNegInf);
     s.l.assign(nq, 0.0f);
     s.acc.assign(nq * hd, 0.0f);
-    for (uint64_t ka = k0; ka <= last; ka += kBk) {
-      const uint64_t nk = std::min(kBk, last + 1 - ka);
+    for (uint64_t ka = k0; ka <= last; ka += a.bk) {
+      const uint64_t nk = std::min(a.bk, last + 1 - ka);
       gemm_nt(nq, nk, hd, a.scale, Q + qa * ldq, ldq, K + ka * ldk, ldk, 0.0f, s.s.data(), nk);
       for (uint64_t r = 0; r < nq; ++r) {
         float* row = s.s.data() + r * nk;
         uint64_t lo, hi;
-        visible(qa + r, ka, nk, doc_start, lo, hi);
+        visible(a.p0 + qa + r, doc_start ? doc_start[qa + r] : 0, ka, nk, lo, hi);
         if (lo == hi) {
           std::fill(row, row + nk, 0.0f);
           continue;
         }
-        const float mx = std::max(s.m[r], model::row_max(row + lo, hi - lo));
+        const float mx = std::max(s.m[r], row_max(row + lo, hi - lo));
         const float corr = std::exp(s.m[r] - mx);  // exp(-inf) = 0 on the first visible tile
-        const float sum = model::exp_and_sum(row + lo, hi - lo, mx);
+        const float sum = exp_and_sum(row + lo, hi - lo, mx);
         std::fill(row, row + lo, 0.0f);
         std::fill(row + hi, row + nk, 0.0f);
         s.l[r] = s.l[r] * corr + sum;
@@ -83,7 +82,7 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
     for (uint64_t r = 0; r < nq; ++r) {
       const float inv = 1.0f / s.l[r];
       for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = s.acc[r * hd + i] * inv;
-      lse[qa + r] = s.m[r] + std::log(s.l[r]);
+      if (lse) lse[qa + r] = s.m[r] + std::log(s.l[r]);
     }
   }
 }
@@ -95,8 +94,8 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
   const float* Vv = v + g * hd;
   float* dK = dk + g * hd;
   float* dV = dv + g * hd;
-  s.s.resize(kBq * kBk);
-  s.dp.resize(kBq * kBk);
+  s.s.resize(a.bq * a.bk);
+  s.dp.resize(a.bq * a.bk);
   s.d.resize(a.T);
   for (uint64_t h = g * group; h < (g + 1) * group; ++h) {
     const float* Q = q + h * hd;
@@ -110,11 +109,11 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
       for (uint64_t i = 0; i < hd; ++i) acc += dO[r * ldq + i] * O[r * ldq + i];
       s.d[r] = acc;
     }
-    for (uint64_t qa = 0; qa < a.T; qa += kBq) {
-      const uint64_t nq = std::min(kBq, a.T - qa), last = qa + nq - 1;
-      const uint64_t k0 = doc_start ? doc_start[qa] / kBk * kBk : 0;
-      for (uint64_t ka = k0; ka <= last; ka += kBk) {
-        const uint64_t nk = std::min(kBk, last + 1 - ka);
+    for (uint64_t qa = 0; qa < a.T; qa += a.bq) {
+      const uint64_t nq = std::min(a.bq, a.T - qa), last = qa + nq - 1;
+      const uint64_t k0 = doc_start ? doc_start[qa] / a.bk * a.bk : 0;
+      for (uint64_t ka = k0; ka <= last; ka += a.bk) {
+        const uint64_t nk = std::min(a.bk, last + 1 - ka);
         float* P = s.s.data();
         float* dP = s.dp.data();
         gemm_nt(nq, nk, hd, a.scale, Q + qa * ldq, ldq, K + ka * ldk, ldk, 0.0f, P, nk);
@@ -123,8 +122,8 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
           float* prow = P + r * nk;
           float* dprow = dP + r * nk;
           uint64_t lo, hi;
-          visible(qa + r, ka, nk, doc_start, lo, hi);
-          model::exp_shifted(prow + lo, hi - lo, L[qa + r]);
+          visible(qa + r, doc_start ? doc_start[qa + r] : 0, ka, nk, lo, hi);
+          exp_shifted(prow + lo, hi - lo, L[qa + r]);
           std::fill(prow, prow + lo, 0.0f);
           std::fill(prow + hi, prow + nk, 0.0f);
           const float dr = s.d[qa + r];
@@ -139,4 +138,4 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
   }
 }
 
-}  // namespace longctx::train
+}  // namespace longctx::model

@@ -1,0 +1,34 @@
+// Causal attention tiled with an online softmax (FlashAttention-2's algorithm, the tiles as OpenBLAS
+// GEMMs), for the engine's prefill (queries after a KV cache) and for training: the forward keeps
+// only the output and, if asked, each row's log-sum-exp; the backward recomputes the probabilities
+// tile by tile, so memory is linear in the sequence length. Optional document masking: query row r
+// attends to keys [doc_start[r], p0 + r].
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace longctx::model {
+
+struct AttnShape {
+  uint64_t T, H, KV, hd;  // query rows, query heads, key/value heads, head dimension
+  float scale;            // 1/sqrt(hd)
+  uint64_t p0 = 0;        // position of query row 0; keys are rows [0, p0 + T) (the engine's KV cache)
+  uint64_t bq = 64, bk = 256;  // tile sizes (query rows, keys)
+};
+
+struct AttnScratch {
+  std::vector<float> s, dp, m, l, acc, d;
+};
+
+// One sequence, one query head h: q/o rows have H*hd floats, k/v rows KV*hd; lse (nullptr: not
+// wanted) has T floats.
+void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
+                       const AttnShape& a, uint64_t h, AttnScratch& s);
+
+// One sequence, one key/value head g and every query head of its group: adds into dq (rows of the
+// group's heads), and into dk, dv (column block g). Work items (sequence, g) touch disjoint memory.
+// Training only: a.p0 must be 0 (queries and keys are the same T positions).
+void attention_backward(const float* q, const float* k, const float* v, const float* o, const float* dout, const float* lse,
+                        float* dq, float* dk, float* dv, const uint32_t* doc_start, const AttnShape& a, uint64_t g, AttnScratch& s);
+
+}  // namespace longctx::model
