@@ -31,13 +31,10 @@ TOK = {n: os.path.join(ROOT, "data/tokenizers", n, "tokenizer.json") for n in ("
 HF = ["node", os.path.join(ROOT, "tests/oracle/hf.mjs")]
 CORPUS = os.path.join(BUILD, "oracle", "corpus.jsonl")
 STORE_FILES = ("data.bin", "data.idx", "docs.bin", "manifest.json")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:2000]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def run(*args, env=None):

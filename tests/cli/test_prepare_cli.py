@@ -19,13 +19,10 @@ import tempfile
 ROOT, BUILD = sys.argv[1:3]
 LONGCTX = os.path.join(BUILD, "longctx")
 CORPUS = os.path.join(BUILD, "oracle", "corpus.jsonl")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def run(*args, env=None):

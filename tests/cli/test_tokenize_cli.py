@@ -16,17 +16,14 @@ ROOT, BUILD = sys.argv[1:3]
 LONGCTX = os.path.join(BUILD, "longctx")
 TOK = {n: os.path.join(ROOT, "data/tokenizers", n, "tokenizer.json") for n in ("llama2", "mistral", "llama3")}
 CORPUS = os.path.join(BUILD, "oracle", "corpus.jsonl")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
 def run(*args, stdin=None):
     return subprocess.run([LONGCTX, *args], input=stdin, capture_output=True)
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + detail}")
-    if not cond:
-        failures.append(name)
 
 
 def expect_error(name, args, message, stdin=None, rc=1):

@@ -30,15 +30,12 @@ import read_packed  # noqa: E402
 
 LONGCTX = os.path.join(BUILD, "longctx")
 SYNTH = os.path.join(BUILD, "tests", "make_synthetic_store")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 DOC = np.dtype([("line", "<u8"), ("input", "<u4"), ("chars", "<u4"), ("domain", "<u2"), ("r1", "<u2"), ("r2", "<u4")])
 ENTRY = np.dtype([("doc", "<u8"), ("start", "<u4"), ("length", "<u4")])
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def run(*args):

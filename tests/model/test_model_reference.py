@@ -24,13 +24,10 @@ import torch_llama  # noqa: E402
 
 DUMP = os.path.join(BUILD, "tests", "dump_logits")
 LONGCTX = os.path.join(BUILD, "longctx")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 BASE = {"vocab_size": 512, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 8,

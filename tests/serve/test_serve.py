@@ -23,13 +23,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests/model"))
 import torch_llama  # noqa: E402
 
 LONGCTX = os.path.join(BUILD, "longctx")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 with tempfile.TemporaryDirectory() as tmp:

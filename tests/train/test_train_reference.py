@@ -38,13 +38,10 @@ import torch_train  # noqa: E402
 DUMP = os.path.join(BUILD, "tests", "dump_grads")
 SYNTH = os.path.join(BUILD, "tests", "make_synthetic_store")
 LONGCTX = os.path.join(BUILD, "longctx")
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklist import check, failures  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    print(f"{'ok' if cond else 'FAIL'}: {name}{'' if cond else ' -- ' + str(detail)[:1500]}", flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def read_safetensors(path):
