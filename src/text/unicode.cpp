@@ -2,7 +2,7 @@
 
 namespace longctx::text::detail {
 
-// Defines kStage1 and kStage2 (declared in the header); generated into the build tree.
+// Defines kStage1/kStage2 and kGc1/kGc2 (declared in the header); generated into the build tree.
 #include "unicode_tables.inc"
 
 }  // namespace longctx::text::detail

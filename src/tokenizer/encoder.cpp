@@ -20,41 +20,62 @@ class EncoderState {
     if (opt.parse_special || t_.matcher->has_non_special()) t_.matcher->find(text, opt.parse_special, matches_);
     uint32_t pos = 0;
     for (const AddedMatch& m : matches_) {
-      if (m.begin > pos) segment(text.substr(pos, m.begin - pos), pos == 0, out);
+      if (m.begin > pos) segment(text.substr(pos, m.begin - pos), pos == 0, opt, out);
       out.push_back(m.id);
       pos = m.end;
     }
-    if (pos < text.size()) segment(text.substr(pos), pos == 0, out);
+    if (pos < text.size()) segment(text.substr(pos), pos == 0, opt, out);
     if (opt.add_special_tokens) out.insert(out.end(), t_.suffix_ids.begin(), t_.suffix_ids.end());
   }
 
   bool reference = false;
 
  private:
-  // One run of text between added tokens; `first` when it starts the input (Metaspace "first").
-  void segment(std::string_view raw, bool first, std::vector<uint32_t>& out) {
+  // One run of text between raw added tokens; `first` when it starts the input. Normalized, then
+  // split again at normalized added tokens, then pre-tokenized.
+  void segment(std::string_view raw, bool first, const EncodeOptions& opt, std::vector<uint32_t>& out) {
     std::string_view s = raw;
-    if (!t_.normalizer.empty() || t_.metaspace || t_.byte_level_prefix_space) {
-      buf_.assign(raw);
-      for (const NormalizerStep& n : t_.normalizer) {
-        if (n.kind == NormalizerStep::Kind::kPrepend) {
-          if (!buf_.empty()) buf_.insert(0, n.text);
-        } else {
-          replace_all(buf_, n.text, n.content, tmp_);
-        }
-      }
+    bool at_zero = first;
+    if (!t_.normalizer.empty()) {
+      at_zero = normalize(t_.normalizer, raw, norm_, tmp_) && first;
+      s = norm_;
+    }
+    if (!t_.normalized_matcher) {
+      pre_tokenize(s, at_zero, out);
+      return;
+    }
+    nmatches_.clear();
+    if (opt.parse_special || t_.normalized_matcher->has_non_special()) t_.normalized_matcher->find(s, opt.parse_special, nmatches_);
+    uint32_t pos = 0;
+    for (const AddedMatch& m : nmatches_) {
+      if (m.begin > pos) pre_tokenize(s.substr(pos, m.begin - pos), at_zero && pos == 0, out);
+      out.push_back(m.id);
+      pos = m.end;
+    }
+    if (pos < s.size()) pre_tokenize(s.substr(pos), at_zero && pos == 0, out);
+  }
+
+  void pre_tokenize(std::string_view normalized, bool first, std::vector<uint32_t>& out) {
+    if (normalized.empty()) return;
+    if (t_.general_pre) {
+      buf_.assign(normalized);
+      run_.run(t_.pre, buf_, first, pieces_);
+      for (const PiecesSpan& p : pieces_) piece(std::string_view(buf_).substr(p.begin, p.end - p.begin), out);
+      return;
+    }
+    std::string_view s = normalized;
+    if (t_.metaspace || t_.byte_level_prefix_space) {
+      buf_.assign(normalized);
       if (t_.metaspace) {
         const MetaspaceSpec& m = *t_.metaspace;
         replace_all(buf_, " ", m.replacement, tmp_);
         const bool prepend = m.scheme == MetaspaceSpec::Scheme::kAlways ||
                              (m.scheme == MetaspaceSpec::Scheme::kFirst && first);
-        if (prepend && !buf_.empty() && buf_.compare(0, m.replacement.size(), m.replacement) != 0)
-          buf_.insert(0, m.replacement);
+        if (prepend && buf_.compare(0, m.replacement.size(), m.replacement) != 0) buf_.insert(0, m.replacement);
       }
-      if (t_.byte_level_prefix_space && !buf_.empty() && buf_[0] != ' ') buf_.insert(0, " ");
+      if (t_.byte_level_prefix_space && buf_[0] != ' ') buf_.insert(0, " ");
       s = buf_;
     }
-    if (s.empty()) return;
     const auto n = static_cast<uint32_t>(s.size());
     if (!t_.splits.empty()) {
       spans_.clear();
@@ -149,9 +170,11 @@ class EncoderState {
   const TokenizerImpl& t_;
   PieceCache cache_;
   BpeScratch scratch_;
-  std::vector<AddedMatch> matches_;
+  std::vector<AddedMatch> matches_, nmatches_;
   std::vector<Span> spans_, next_spans_;
-  std::string buf_, tmp_;
+  std::string norm_, buf_, tmp_;
+  PreTokenizerRun run_;
+  std::vector<PiecesSpan> pieces_;
 };
 
 Encoder::Encoder(const Tokenizer& tokenizer)

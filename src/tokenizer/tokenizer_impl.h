@@ -13,41 +13,34 @@
 #include "bpe_model.h"
 #include "decoder.h"
 #include "join_table.h"
+#include "normalizer.h"
+#include "pre_tokenizer.h"
 #include "split_patterns.h"
 
 namespace longctx::tokenizer {
-
-// SentencePiece's word-boundary character, U+2581 "▁".
-inline constexpr std::string_view kMetaspace = "\xE2\x96\x81";
-
-struct NormalizerStep {
-  enum class Kind { kPrepend, kReplace };
-  Kind kind;
-  std::string text;     // Prepend: what is prepended; Replace: the pattern
-  std::string content;  // Replace: the replacement
-};
-
-struct MetaspaceSpec {
-  enum class Scheme { kAlways, kFirst, kNever };
-  std::string replacement{kMetaspace};
-  Scheme scheme = Scheme::kAlways;
-  bool split = true;
-};
 
 struct TokenizerImpl {
   std::string origin;  // file path, for messages
   std::string hash;
 
   std::vector<AddedToken> added;
+  // As HF's AddedVocabulary: tokens with normalized=false are found in the raw text first; those
+  // with normalized=true in the normalized runs between them, by their normalized content.
   std::unique_ptr<AddedTokenMatcher> matcher;
+  std::unique_ptr<AddedTokenMatcher> normalized_matcher;  // null when no token is normalized
 
   std::vector<NormalizerStep> normalizer;
 
-  // Pre-tokenizer: at most one of metaspace / byte_level is set.
-  std::optional<MetaspaceSpec> metaspace;
-  bool byte_level = false;               // a ByteLevel pre-tokenizer: the model's alphabet is bytes
-  bool byte_level_prefix_space = false;  // ByteLevel add_prefix_space
-  std::vector<SplitPattern> splits;      // applied in order to each segment
+  // The pre-tokenizer as tokenizer.json gives it (Sequence flattened). When `general_pre` is
+  // false, the fast fields below say the same thing and the encoder uses them instead.
+  std::vector<PreTokenizerStep> pre;
+  bool general_pre = false;
+  bool byte_level = false;  // a ByteLevel pre-tokenizer: the model's alphabet is bytes
+
+  // Fast shapes: at most one of metaspace / splits is set.
+  std::optional<MetaspaceSpec> metaspace;  // a lone Metaspace
+  bool byte_level_prefix_space = false;    // a lone ByteLevel with add_prefix_space
+  std::vector<SplitPattern> splits;        // scanners applied in order to each segment
 
   std::unique_ptr<BpeModel> model;
   // SentencePiece-style: no merge joins a character other than "▁" to a following "▁", so a

@@ -4,6 +4,9 @@
 
 
 #include "byte_level.h"
+#include "normalizer.h"
+#include "pre_tokenizer.h"
+#include "regex.h"
 #include "longctx/text/utf8.h"
 #include "longctx/util/error.h"
 #include "tokenizer_impl.h"
@@ -106,76 +109,216 @@ class Loader {
     }
   }
 
+  // A {"String": ...} or {"Regex": ...} pattern. String patterns are literals (HF escapes them);
+  // an empty String is compiled like HF's escape("") = "", which matches everywhere.
+  std::shared_ptr<const Regex> pattern(object o, const std::string& part, std::string* literal = nullptr) const {
+    const std::string pp = part + ".pattern";
+    object pat = obj(need(o, "pattern", part), pp);
+    try {
+      if (auto s = member(pat, "String")) {
+        const std::string_view text = str(*s, pp + ".String");
+        if (literal) *literal = std::string(text);
+        return std::make_shared<const Regex>(Regex::literal(text));
+      }
+      if (auto r = member(pat, "Regex")) return std::make_shared<const Regex>(std::string(str(*r, pp + ".Regex")));
+    } catch (const Error& e) {
+      fail(pp, e.what());
+    }
+    fail(pp, "expected {\"String\": ...} or {\"Regex\": ...}");
+  }
+
   void normalizer(element e, TokenizerImpl& t, const std::string& part) const {
     object o = obj(e, part);
     const std::string type = type_of(o, part);
+    using K = NormalizerStep::Kind;
     if (type == "Sequence") {
       each(o, "normalizers", part, [&](element x, const std::string& p) { normalizer(x, t, p); });
     } else if (type == "Prepend") {
-      t.normalizer.push_back({NormalizerStep::Kind::kPrepend, std::string(str(need(o, "prepend", part), part + ".prepend")), ""});
+      t.normalizer.push_back({K::kPrepend, std::string(str(need(o, "prepend", part), part + ".prepend")), "", nullptr});
     } else if (type == "Replace") {
-      t.normalizer.push_back({NormalizerStep::Kind::kReplace, string_pattern(o, part),
-                              std::string(str(need(o, "content", part), part + ".content"))});
+      NormalizerStep n{K::kReplace, "", std::string(str(need(o, "content", part), part + ".content")), nullptr};
+      std::string literal;
+      auto re = pattern(o, part, &literal);
+      if (literal.empty()) n.regex = std::move(re);  // a Regex pattern, or the empty String
+      else n.text = literal;
+      t.normalizer.push_back(std::move(n));
+    } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+      const K k = type == "NFC" ? K::kNfc : type == "NFD" ? K::kNfd : type == "NFKC" ? K::kNfkc : K::kNfkd;
+      t.normalizer.push_back({k, "", "", nullptr});
+    } else if (type == "Lowercase") {
+      t.normalizer.push_back({K::kLowercase, "", "", nullptr});
+    } else if (type == "Strip") {
+      NormalizerStep n{K::kStrip, "", "", nullptr};
+      n.left = flag(o, "strip_left", true, part);
+      n.right = flag(o, "strip_right", true, part);
+      t.normalizer.push_back(std::move(n));
+    } else if (type == "StripAccents") {
+      t.normalizer.push_back({K::kStripAccents, "", "", nullptr});
     } else {
-      unsupported(part, type, "Sequence, Prepend, Replace");
+      unsupported(part, type, "Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents");
     }
   }
 
-  // Collects pre-tokenizer steps in order; validated by pre_tokenizer().
-  void pre_tokenizer_steps(element e, TokenizerImpl& t, const std::string& part, std::vector<std::string>& kinds) const {
+  SplitBehavior behavior(object o, const std::string& part, const char* key = "behavior") const {
+    const std::string_view b = str(need(o, key, part), part + "." + key);
+    if (b == "Removed") return SplitBehavior::kRemoved;
+    if (b == "Isolated") return SplitBehavior::kIsolated;
+    if (b == "MergedWithPrevious") return SplitBehavior::kMergedWithPrevious;
+    if (b == "MergedWithNext") return SplitBehavior::kMergedWithNext;
+    if (b == "Contiguous") return SplitBehavior::kContiguous;
+    fail(part + "." + key, "expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, found \"" +
+                               std::string(b) + "\"");
+  }
+
+  // Collects pre-tokenizer steps in order (Sequences flattened); regex texts go to `regexes`
+  // (empty for non-regex steps), for recognising the hand-written scanners.
+  void pre_tokenizer_steps(element e, TokenizerImpl& t, const std::string& part, std::vector<std::string>& regexes) const {
     object o = obj(e, part);
     const std::string type = type_of(o, part);
+    using K = PreTokenizerStep::Kind;
+    if (!t.pre.empty() && t.pre.back().kind == K::kByteLevel && type != "Sequence")
+      fail(part, "a pre-tokenizer after ByteLevel is not supported (it would see GPT-2 byte characters)");
+    PreTokenizerStep st{};
+    std::string regex_text;
     if (type == "Sequence") {
-      each(o, "pretokenizers", part, [&](element x, const std::string& p) { pre_tokenizer_steps(x, t, p, kinds); });
+      each(o, "pretokenizers", part, [&](element x, const std::string& p) { pre_tokenizer_steps(x, t, p, regexes); });
+      return;
     } else if (type == "Split") {
+      st.kind = K::kSplit;
       object pat = obj(need(o, "pattern", part), part + ".pattern");
-      auto re = member(pat, "Regex");
-      if (!re) fail(part + ".pattern", "only {\"Regex\": ...} patterns are supported");
-      const std::string_view regex = str(*re, part + ".pattern.Regex");
-      const auto known = recognise_split_pattern(regex);
-      if (!known)
-        fail(part + ".pattern.Regex", "no exact scanner for this regex (supported: the LLaMA-3/cl100k, Qwen2 and GPT-2 patterns)");
-      const std::string_view behavior = str(need(o, "behavior", part), part + ".behavior");
-      if (behavior != "Isolated") fail(part + ".behavior", "\"" + std::string(behavior) + "\" is not supported (supported: Isolated)");
-      if (flag(o, "invert", false, part)) fail(part + ".invert", "true is not supported");
-      if (t.byte_level) fail(part, "a Split after ByteLevel is not supported");
-      t.splits.push_back(*known);
-      kinds.push_back("Split");
+      if (auto r = member(pat, "Regex")) regex_text = std::string(str(*r, part + ".pattern.Regex"));
+      st.regex = pattern(o, part);
+      st.behavior = behavior(o, part);
+      st.invert = flag(o, "invert", false, part);
     } else if (type == "ByteLevel") {
-      if (t.byte_level) fail(part, "two ByteLevel pre-tokenizers");
+      st.kind = K::kByteLevel;
+      st.add_prefix_space = flag(o, "add_prefix_space", true, part);
+      st.use_regex = flag(o, "use_regex", true, part);
       t.byte_level = true;
-      t.byte_level_prefix_space = flag(o, "add_prefix_space", true, part);
-      if (t.byte_level_prefix_space && !t.splits.empty())
-        fail(part + ".add_prefix_space", "true after a Split is not supported");
-      if (flag(o, "use_regex", true, part)) t.splits.push_back(SplitPattern::kGpt2);
-      kinds.push_back("ByteLevel");
     } else if (type == "Metaspace") {
-      MetaspaceSpec m;
+      st.kind = K::kMetaspace;
+      MetaspaceSpec& m = st.metaspace;
       if (auto r = member(o, "replacement")) m.replacement = std::string(str(*r, part + ".replacement"));
+      if (m.replacement.empty() || static_cast<size_t>(text::utf8_len(static_cast<uint8_t>(m.replacement[0]))) != m.replacement.size())
+        fail(part + ".replacement", "expected one character");
       if (auto s = member(o, "prepend_scheme")) {
         const std::string_view v = str(*s, part + ".prepend_scheme");
         if (v == "always") m.scheme = MetaspaceSpec::Scheme::kAlways;
         else if (v == "first") m.scheme = MetaspaceSpec::Scheme::kFirst;
         else if (v == "never") m.scheme = MetaspaceSpec::Scheme::kNever;
         else fail(part + ".prepend_scheme", "expected always, first or never, found \"" + std::string(v) + "\"");
+        if (!flag(o, "add_prefix_space", true, part) && m.scheme != MetaspaceSpec::Scheme::kNever)
+          fail(part + ".add_prefix_space", "false does not match prepend_scheme (HF refuses this file too)");
       } else {
         m.scheme = flag(o, "add_prefix_space", true, part) ? MetaspaceSpec::Scheme::kAlways : MetaspaceSpec::Scheme::kNever;
       }
       m.split = flag(o, "split", true, part);
-      t.metaspace = m;
-      kinds.push_back("Metaspace");
+    } else if (type == "Digits") {
+      st.kind = K::kDigits;
+      st.behavior = flag(o, "individual_digits", false, part) ? SplitBehavior::kIsolated : SplitBehavior::kContiguous;
+    } else if (type == "Punctuation") {
+      st.kind = K::kPunctuation;
+      st.behavior = member(o, "behavior") ? behavior(o, part) : SplitBehavior::kIsolated;
+    } else if (type == "Whitespace") {
+      st.kind = K::kWhitespace;
+      st.behavior = SplitBehavior::kRemoved;
+      st.invert = true;  // the matches are the pieces; the gaps (whitespace) are removed
+    } else if (type == "WhitespaceSplit") {
+      st.kind = K::kWhitespaceSplit;
+      st.behavior = SplitBehavior::kRemoved;
+    } else if (type == "CharDelimiterSplit") {
+      st.kind = K::kCharDelimiter;
+      st.behavior = SplitBehavior::kRemoved;
+      const std::string_view d = str(need(o, "delimiter", part), part + ".delimiter");
+      int n = 0;
+      if (!d.empty()) st.delimiter = text::utf8_decode(d.data(), d.data() + d.size(), &n);
+      if (d.empty() || static_cast<size_t>(n) != d.size()) fail(part + ".delimiter", "expected one character");
     } else {
-      unsupported(part, type, "Sequence, Split, ByteLevel, Metaspace");
+      unsupported(part, type, "Sequence, Split, ByteLevel, Metaspace, Digits, Punctuation, Whitespace, WhitespaceSplit, CharDelimiterSplit");
+    }
+    t.pre.push_back(std::move(st));
+    regexes.push_back(std::move(regex_text));
+  }
+
+  // Drops a String Split that cannot match: its literal is one character that the last normalizer
+  // step replaced everywhere by text without it (Gemma: Replace " " -> "▁", then Split on " ").
+  static void drop_dead_splits(TokenizerImpl& t, std::vector<std::string>& regexes) {
+    if (t.normalizer.empty()) return;
+    const NormalizerStep& last = t.normalizer.back();
+    if (last.kind != NormalizerStep::Kind::kReplace || last.regex || last.text.empty()) return;
+    int n;
+    text::utf8_decode(last.text.data(), last.text.data() + last.text.size(), &n);
+    if (static_cast<size_t>(n) != last.text.size() || last.content.find(last.text) != std::string::npos) return;
+    for (size_t i = 0; i < t.pre.size(); ++i) {
+      const PreTokenizerStep& st = t.pre[i];
+      if (st.kind != PreTokenizerStep::Kind::kSplit || !regexes[i].empty() || st.regex->compiled_pattern() != last.text) break;
+      // No match anywhere: one gap, which every behaviour keeps whole (and invert would remove it).
+      if (st.invert) break;
+      t.pre.erase(t.pre.begin() + static_cast<long>(i));
+      regexes.erase(regexes.begin() + static_cast<long>(i));
+      --i;
+    }
+  }
+
+  // Chooses the fast shape that is exactly equivalent to t.pre, or the general path.
+  static void plan_pre_tokenizer(TokenizerImpl& t, const std::vector<std::string>& regexes) {
+    using K = PreTokenizerStep::Kind;
+    auto& pre = t.pre;
+    if (pre.empty()) return;
+    if (pre.size() == 1 && pre[0].kind == K::kMetaspace) {
+      t.metaspace = pre[0].metaspace;
+      return;
+    }
+    if (pre.size() == 1 && pre[0].kind == K::kByteLevel) {
+      t.byte_level_prefix_space = pre[0].add_prefix_space;  // the whole run is the one piece
+      if (pre[0].use_regex) t.splits.push_back(SplitPattern::kGpt2);
+      return;
+    }
+    // Isolated Split regexes with a scanner, then ByteLevel without a prefix space.
+    const size_t n = pre.size();
+    if (pre[n - 1].kind == K::kByteLevel && !pre[n - 1].add_prefix_space) {
+      std::vector<SplitPattern> scanners;
+      bool ok = true;
+      std::vector<std::string> isolated;
+      for (size_t i = 0; i + 1 < n && ok; ++i) {
+        const PreTokenizerStep& st = pre[i];
+        if (st.kind != K::kSplit || regexes[i].empty()) ok = false;
+        else if (st.behavior == SplitBehavior::kIsolated && !st.invert) isolated.push_back(regexes[i]);
+        // Removed + invert keeps exactly the matches: the same pieces as Isolated when the
+        // pattern matches every character, which each scanner's pattern does.
+        else if (st.behavior == SplitBehavior::kRemoved && st.invert && recognise_split_pattern(regexes[i])) isolated.push_back(regexes[i]);
+        else ok = false;
+      }
+      if (ok && isolated.size() > 1) {
+        if (auto seq = recognise_split_sequence(isolated)) scanners.push_back(*seq);
+        else ok = false;
+      } else if (ok && isolated.size() == 1) {
+        if (auto one = recognise_split_pattern(isolated[0])) scanners.push_back(*one);
+        else ok = false;
+      }
+      if (ok) {
+        if (pre[n - 1].use_regex) scanners.push_back(SplitPattern::kGpt2);
+        t.splits = std::move(scanners);
+        return;
+      }
+    }
+    // Anything else runs step by step; recognised regexes still use their scanner.
+    t.general_pre = true;
+    for (size_t i = 0; i < n; ++i) {
+      PreTokenizerStep& st = pre[i];
+      if (st.kind == K::kSplit && !regexes[i].empty() && st.behavior == SplitBehavior::kIsolated && !st.invert)
+        if (auto one = recognise_split_pattern(regexes[i])) {
+          st.kind = K::kScanner;
+          st.scanner = *one;
+        }
     }
   }
 
   void pre_tokenizer(element e, TokenizerImpl& t) const {
-    std::vector<std::string> kinds;
-    pre_tokenizer_steps(e, t, "pre_tokenizer", kinds);
-    if (t.metaspace && kinds.size() != 1)
-      fail("pre_tokenizer", "Metaspace combined with other pre-tokenizers is not supported");
-    if (!t.splits.empty() && !t.byte_level)
-      fail("pre_tokenizer", "a Split without ByteLevel is not supported");
+    std::vector<std::string> regexes;
+    pre_tokenizer_steps(e, t, "pre_tokenizer", regexes);
+    drop_dead_splits(t, regexes);
+    plan_pre_tokenizer(t, regexes);
   }
 
   void model(object root, TokenizerImpl& t, size_t& vocab_size, StringIdMap& by_token) const {
@@ -189,9 +332,10 @@ class Loader {
       double p;
       if (d->get(p) || p != 0.0) fail("model.dropout", "BPE dropout is random; only null is supported");
     }
+    // An empty prefix or suffix changes nothing (cl100k and o200k files write "").
     for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"}) {
       if (auto x = member(o, k); x && !str(*x, std::string("model.") + k).empty())
-        fail(std::string("model.") + k, "is not supported (expected null)");
+        fail(std::string("model.") + k, "is not supported (expected null or \"\")");
     }
     object vocab = obj(need(o, "vocab", part), "model.vocab");
     std::vector<std::pair<std::string_view, uint32_t>> entries;
@@ -291,7 +435,7 @@ class Loader {
     }
     if (joins_ok && !opt.ignore_merges) t.joins.enable();
     // Cutting is exact only where the whole segment would otherwise be one word.
-    t.cut_at_metaspace = cut_ok && !opt.ignore_merges && t.splits.empty() && (!t.metaspace || !t.metaspace->split);
+    t.cut_at_metaspace = cut_ok && !opt.ignore_merges && !t.general_pre && t.splits.empty() && (!t.metaspace || !t.metaspace->split);
     t.model = std::make_unique<BpeModel>(std::move(token_bytes), merges, opt, origin_);
   }
 
@@ -324,8 +468,18 @@ class Loader {
           (seen_sequence ? t.suffix_ids : t.prefix_ids).push_back(static_cast<uint32_t>(v));
         }
       }
+    } else if (type == "BertProcessing" || type == "RobertaProcessing") {
+      // single: [cls] A [sep]; each given as ["token", id].
+      for (const char* key : {"cls", "sep"}) {
+        const std::string kp = part + "." + key;
+        array pair = arr(need(o, key, part), kp);
+        if (pair.size() != 2) fail(kp, "expected [\"TOKEN\", ID]");
+        const uint64_t v = uint(pair.at(1).value_unsafe(), kp + "[1]");
+        if (v >= t.id_to_token.size()) fail(kp, "id " + std::to_string(v) + " is outside the vocabulary");
+        (std::string_view(key) == "cls" ? t.prefix_ids : t.suffix_ids).push_back(static_cast<uint32_t>(v));
+      }
     } else {
-      unsupported(part, type, "TemplateProcessing, ByteLevel, Sequence");
+      unsupported(part, type, "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence");
     }
   }
 
@@ -386,8 +540,6 @@ std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std:
   ld.added_tokens(root, *t);
   if (auto n = Loader::member(root, "normalizer")) ld.normalizer(*n, *t, "normalizer");
   if (auto p = Loader::member(root, "pre_tokenizer")) ld.pre_tokenizer(*p, *t);
-  if (t->metaspace && !t->normalizer.empty())
-    ld.fail("normalizer", "a normalizer together with a Metaspace pre-tokenizer is not supported");
   size_t vocab_size = 0;
   {
     StringIdMap by_token;  // its keys view id_to_token, which changes below
@@ -397,13 +549,25 @@ std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std:
     for (AddedToken& a : t->added)
       if (const uint32_t id = by_token.find(a.content); id != StringIdMap::kNone) a.id = id;
   }
+  std::vector<AddedToken> raw, normalized;
+  std::string norm, tmp;
   for (const AddedToken& a : t->added) {
-    if (a.normalized && !t->normalizer.empty())
-      ld.fail("added_tokens", "\"" + a.content + "\" is normalized; normalized added tokens with a normalizer are not supported");
     t->id_to_token[a.id] = a.content;
     t->special[a.id] = a.special;
+    if (!a.normalized) {
+      raw.push_back(a);
+      continue;
+    }
+    // HF matches a normalized token by its normalized content, in normalized text.
+    AddedToken n = a;
+    if (!t->normalizer.empty()) {
+      normalize(t->normalizer, a.content, norm, tmp);
+      n.content = norm;
+    }
+    normalized.push_back(std::move(n));
   }
-  t->matcher = std::make_unique<AddedTokenMatcher>(t->added);
+  t->matcher = std::make_unique<AddedTokenMatcher>(raw);
+  if (!normalized.empty()) t->normalized_matcher = std::make_unique<AddedTokenMatcher>(normalized);
   if (auto p = Loader::member(root, "post_processor")) ld.post_processor(*p, *t, "post_processor");
   if (auto d = Loader::member(root, "decoder")) ld.decoder(*d, *t, "decoder");
   return t;

@@ -2,7 +2,8 @@
 """Byte-exactness check of `longctx tokenize` / `longctx decode` against Hugging Face tokenizers.
 
 usage: check_tokenizer.py ROOT BUILD NAME
-  NAME: llama2 | mistral | llama3, or a variant (see VARIANTS) built from one of them to cover a
+  NAME: a folder of data/tokenizers (llama2, mistral, llama3, llama3_1, qwen3, gemma3, deepseek_v3,
+  gpt4o, gptoss, cl100k), or a variant (see VARIANTS) built from one of them to cover a
   pipeline form the three files do not use (Metaspace, GPT-2 and Qwen2 regexes, prefix space,
   lstrip/rstrip/single_word added tokens).
 For each mode (special tokens as plain text, the default; --parse-special; --no-bos) the test
@@ -123,14 +124,16 @@ def main():
     # exercise byte-fallback runs which are not valid UTF-8 and lone byte-level continuation bytes.
     with open(tok, encoding="utf-8") as f:
         t = json.load(f)
-    size = max(list(t["model"]["vocab"].values()) + [a["id"] for a in t.get("added_tokens") or []]) + 1
+    # Only ids the file defines (o200k and cl100k leave holes, which HF drops and we refuse).
+    valid = sorted(set(t["model"]["vocab"].values()) | {a["id"] for a in t.get("added_tokens") or []})
+    size = len(valid)
     rng = random.Random(7)
     ids_file = os.path.join(work, "decode.in")
     with open(os.path.join(work, "ours.parse-special.ids")) as src, open(ids_file, "w") as dst:
         dst.write(src.read())
         for _ in range(300):
             n = rng.randint(0, 40)
-            seq = [rng.choice([rng.randrange(size), rng.randrange(0, 300), rng.randrange(size - 300, size)])
+            seq = [valid[rng.choice([rng.randrange(size), rng.randrange(0, 300), rng.randrange(size - 300, size)])]
                    for _ in range(n)]
             dst.write(json.dumps(seq) + "\n")
     for skip in (False, True):
