@@ -5,7 +5,11 @@ own pre-tokenizers (tests/oracle/hf_pretokenize.mjs) on generated Unicode-heavy 
 usage: check_split_patterns.py ROOT BUILD [--n N] [--seed S]
 For each pattern (llama3, qwen2, gpt2, o200k, deepseek-v3) N strings (default 20000) are cut by HF,
 by our scanner (BUILD/tests/split_cli) and by our general Oniguruma path (split_cli --general);
-every difference from HF fails the test. The strings mix runs of characters from sets chosen to
+every difference from HF fails the test. Then, for each tokenizer.json in ROOT/data/tokenizers that
+has one of these pre-tokenizers (gpt4o, gptoss, deepseek_v3, cl100k, llama3, llama3_1, qwen3 as
+setup installs them), its Split regexes must be recognised as that scanner, and HF running the
+file's own pre_tokenizer (some spell a full-coverage regex as behaviour Removed with invert: the
+same pieces) must cut the strings as our scanner does. The strings mix runs of characters from sets chosen to
 reach every branch of the patterns: letter cases (Lu Ll Lt Lm Lo), marks (Mn Mc Me), numbers
 (Nd Nl No), contractions in both cases and with U+017F, white space of every kind, CJK / kana (in
 and just outside DeepSeek-V3's ranges), Hangul, emoji with ZWJ and variation selectors, format,
@@ -21,6 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checklist import check, failures  # noqa: E402
 
 PATTERNS = ["llama3", "qwen2", "gpt2", "o200k", "deepseek-v3"]
+FILES = {"gpt4o": "o200k", "gptoss": "o200k", "deepseek_v3": "deepseek-v3", "cl100k": "llama3", "llama3": "llama3",
+         "llama3_1": "llama3", "qwen3": "qwen2"}
 
 
 def chars(spec):
@@ -127,6 +133,27 @@ def main():
                 detail = (f"{len(bad)} of {len(texts)} differ; first: input {texts[i]!r}\n"
                           f"  ours {got[i] if i < len(got) else None!r}\n  HF   {ref[i]!r}")
             check(f"{name} {label}: {len(texts)} strings, same pieces as HF", len(got) == len(ref) and not bad, detail)
+
+    for base, name in FILES.items():
+        tok = os.path.join(root, "data/tokenizers", base, "tokenizer.json")
+        if not os.path.exists(tok):
+            print(f"skip: {tok} (not installed)")
+            continue
+        with open(tok, encoding="utf-8") as f:
+            pt = json.load(f)["pre_tokenizer"]
+        steps = pt["pretokenizers"] if pt["type"] == "Sequence" else [pt]
+        regexes = [p["pattern"]["Regex"] for p in steps if p["type"] == "Split"]
+        r = subprocess.run([cli, "--recognise"], input=json.dumps(regexes) + "\n", capture_output=True, text=True,
+                           check=True)
+        check(f"{base}: its Split regexes are recognised as {name}", r.stdout.strip() == name, r.stdout)
+        ref_path = os.path.join(work, f"hf.file-{base}.jsonl")
+        subprocess.run(["node", os.path.join(root, "tests/oracle/hf_pretokenize.mjs"), f"file:{tok}", inp, ref_path],
+                       check=True, cwd=root)
+        ref, got = read_lines(ref_path), read_lines(os.path.join(work, f"ours.{name}.jsonl"))
+        bad = [i for i in range(len(texts)) if got[i] != ref[i]]
+        detail = f"{len(bad)} differ; first: input {texts[bad[0]]!r}\n  ours {got[bad[0]]!r}\n  HF   {ref[bad[0]]!r}" if bad else ""
+        check(f"{base}: HF with the file's own pre_tokenizer cuts {len(texts)} strings as the {name} scanner", not bad,
+              detail)
     sys.exit(1 if failures else 0)
 
 

@@ -8,6 +8,8 @@
 // PATTERN: llama3 | qwen2 | gpt2 | o200k | deepseek-v3, each as its tokenizer.json has it: a
 // Sequence of Split pre-tokenizers (Isolated, not inverted), without the ByteLevel byte mapping
 // that follows them (it does not split), so pieces are substrings of the input.
+// Or file:PATH: the pre_tokenizer of that tokenizer.json as it is, less its ByteLevel entries
+// with use_regex false.
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { Tokenizer } from 'tokenizers';
@@ -34,6 +36,12 @@ export const REGEXES = {
 };
 
 export function preTokenizerJson(name) {
+  if (name.startsWith('file:')) {
+    const pt = JSON.parse(fs.readFileSync(name.slice(5), 'utf8')).pre_tokenizer;
+    const list = pt.type === 'Sequence' ? pt.pretokenizers : [pt];
+    const kept = list.filter((p) => !(p.type === 'ByteLevel' && p.use_regex === false));
+    return { type: 'Sequence', pretokenizers: kept };
+  }
   const regexes = REGEXES[name];
   if (!regexes) throw new Error(`unknown pattern ${name}`);
   return {

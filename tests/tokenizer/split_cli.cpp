@@ -5,6 +5,9 @@
 //     IN: one JSON string per line; OUT: one JSON array of the pieces per line.
 //     PATTERN: llama3 | qwen2 | gpt2 | o200k | deepseek-v3.
 //     --general: the pieces of the general Oniguruma path (tokenizer/regex.h) instead.
+//   split_cli --recognise < IN
+//     IN: one JSON array of regex strings per line (a Sequence of Splits); prints, per line, the
+//     name of the scanner recognise_split_sequence finds for it, or "none".
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,7 +18,21 @@
 
 using namespace longctx::tokenizer;
 
+int recognise() {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    const auto regexes = nlohmann::json::parse(line).get<std::vector<std::string>>();
+    const auto pattern = recognise_split_sequence(regexes);
+    const char* name = "none";
+    for (const auto& named : split_reference::patterns())
+      if (pattern == named.pattern) name = named.name;
+    std::printf("%s\n", name);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--recognise") return recognise();
   const split_reference::Named* named = argc >= 2 ? split_reference::find(argv[1]) : nullptr;
   if (!named) {
     std::fprintf(stderr, "usage: split_cli llama3|qwen2|gpt2|o200k|deepseek-v3 [--general] < IN > OUT\n");
