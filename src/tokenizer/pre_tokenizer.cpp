@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "longctx/text/normalize.h"
 #include "longctx/text/unicode.h"
 #include "longctx/text/utf8.h"
 #include "replace.h"
@@ -29,12 +30,13 @@ void predicate_matches(const std::string& s, uint32_t begin, uint32_t end, Pred 
   if (gap < end || begin == end) out.push_back({gap, end, false});
 }
 
-bool is_numeric(uint32_t cp) { return text::in_categories(cp, text::kGcNumber); }
+// Rust's char::is_numeric, of the Rust HF was built with (Unicode 17).
+bool is_numeric(uint32_t cp) { return text::is_numeric_rust(cp); }
 bool is_space(uint32_t cp) { return text::char_class(cp) & text::kSpace; }
-// HF's is_punc: ASCII punctuation or a Unicode P* character.
+// HF's is_punc: ASCII punctuation, or punctuation as the unicode_categories crate has it.
 bool is_punc(uint32_t cp) {
   if (cp < 128) return (cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') || (cp >= '{' && cp <= '~');
-  return text::in_categories(cp, text::kGcPunctuation);
+  return text::is_punctuation_hf(cp);
 }
 // The regex crate's \w: Alphabetic, marks, decimal digits, connector punctuation, Join_Control.
 bool is_word(uint32_t cp) {

