@@ -25,7 +25,7 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
   std::vector<uint8_t> reachable(n, 0);
 
   // Rules grouped by result (CSR), each group in rank order.
-  const std::vector<MergeRule>& rules = model.merge_rules();
+  const std::span<const MergeRule> rules = model.merge_rules();
   std::vector<uint32_t> first(n + 1, 0), by_result(rules.size());
   for (const MergeRule& r : rules) ++first[r.result + 1];
   for (size_t t = 0; t < n; ++t) first[t + 1] += first[t];
@@ -44,7 +44,7 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
 
   PairCache cache;
   for (const uint32_t t : order) {
-    const std::string& b = model.token_bytes(t);
+    const std::string_view b = model.token_bytes(t);
     if (b.empty()) continue;
     const int char_len = model.options().byte_level ? 1 : text::utf8_len(static_cast<uint8_t>(b[0]));
     if (static_cast<size_t>(char_len) == b.size()) {
@@ -71,7 +71,7 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
     if (reachable[t]) tokens.push_back(t);
   build_trie(tokens);
   for (const uint32_t t : tokens) {
-    const std::string& b = model.token_bytes(t);
+    const std::string_view b = model.token_bytes(t);
     uint32_t node = 0, best = kNone;
     for (size_t i = 0; i + 1 < b.size(); ++i) {
       node = child(node, static_cast<uint8_t>(b[i]));
@@ -90,7 +90,7 @@ void BpeBacktrack::build_trie(const std::vector<uint32_t>& reachable_tokens) {
   std::vector<Key> keys;
   keys.reserve(reachable_tokens.size());
   for (const uint32_t t : reachable_tokens) {
-    const std::string& b = model_.token_bytes(t);
+    const std::string_view b = model_.token_bytes(t);
     uint64_t prefix = 0;
     for (size_t i = 0; i < 8; ++i) prefix = (prefix << 8) | (i < b.size() ? static_cast<uint8_t>(b[i]) : 0);
     keys.push_back(Key{prefix, t});

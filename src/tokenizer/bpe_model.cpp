@@ -12,26 +12,30 @@
 
 namespace longctx::tokenizer {
 
-BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<MergeRule>& merges,
-                   BpeOptions options, const std::string& origin)
+BpeModel::BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOptions options,
+                   const std::string& origin, StringIdMap* index, uint32_t repeated)
     : token_bytes_(std::move(token_bytes)), options_(options) {
-  vocab_.reserve(token_bytes_.size());
+  if (index) vocab_ = std::move(*index);
+  else repeated = vocab_.build(token_bytes_);
+  if (repeated != StringIdMap::kNone)
+    throw Error(origin + ": model.vocab: two ids for one token (second id " + std::to_string(repeated) + ")");
   for (uint32_t id = 0; id < token_bytes_.size(); ++id) {
-    if (token_bytes_[id].empty()) continue;
-    max_token_bytes_ = std::max(max_token_bytes_, token_bytes_[id].size());
-    if (options_.ignore_merges) token_filter_.add(hash_bytes(token_bytes_[id]));
-    if (!vocab_.insert(token_bytes_[id], id))
-      throw Error(origin + ": model.vocab: two ids for one token (second id " + std::to_string(id) + ")");
+    const std::string_view t = token_bytes_[id];
+    if (t.empty()) continue;
+    max_token_bytes_ = std::max(max_token_bytes_, t.size());
+    if (options_.ignore_merges) token_filter_.add(hash_bytes(t));
   }
   merges_.reserve(merges.size());
+  constexpr uint32_t kAhead = 16;  // prefetch distance: the table is far larger than the caches
   for (uint32_t rank = 0; rank < merges.size(); ++rank) {
+    if (rank + kAhead < merges.size()) merges_.prefetch_for_insert(pair_key(merges[rank + kAhead].left, merges[rank + kAhead].right));
     const MergeRule& m = merges[rank];
     // HF keeps the first rank of a repeated merge; so do we.
     merges_.insert(pair_key(m.left, m.right), Merge{rank, m.result});
     merge_filter_.add(mix64(pair_key(m.left, m.right)));
   }
   merge_count_ = merges.size();
-  rules_ = merges;
+  rules_.adopt(std::move(merges));
   for (int b = 0; b < 256; ++b) {
     char c = static_cast<char>(b);
     byte_ids_[b] = (options_.byte_level || b < 128) ? vocab_.find(std::string_view(&c, 1)) : StringIdMap::kNone;
@@ -50,11 +54,12 @@ BpeModel::BpeModel(std::vector<std::string> token_bytes, const std::vector<Merge
     std::vector<uint8_t> barrier(token_bytes_.size(), 0);
     for (int b = 0; b < 256; ++b) barrier[fallback_ids_[b]] = 1;
     if (options_.unk_id != StringIdMap::kNone) barrier[options_.unk_id] = 1;
-    for (const MergeRule& m : merges)
+    for (const MergeRule& m : rules_)
       if (barrier[m.left] || barrier[m.right]) backtrack_usable_ = false;
   }
 }
 
+BpeModel::BpeModel() = default;
 BpeModel::~BpeModel() = default;
 
 const BpeBacktrack* BpeModel::backtrack() const {

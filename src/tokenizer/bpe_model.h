@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <atomic>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,9 +60,11 @@ class BpeModel {
   static constexpr size_t kBacktrackMinBytes = 48;
 
   // token_bytes[id] is the token in model space ("" for ids the model does not own, such as added
-  // tokens outside its vocabulary). Throws Error naming `origin` on duplicate tokens or merges.
-  BpeModel(std::vector<std::string> token_bytes, const std::vector<MergeRule>& merges, BpeOptions options,
-           const std::string& origin);
+  // tokens outside its vocabulary). Throws Error naming `origin` on duplicate tokens. `index`, if
+  // given, is an index of token_bytes the caller already built (StringIdMap::build returned
+  // `repeated`), taken over instead of building another.
+  BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOptions options, const std::string& origin,
+           StringIdMap* index = nullptr, uint32_t repeated = StringIdMap::kNone);
   ~BpeModel();
 
   // Appends the token ids of `word`.
@@ -74,7 +77,7 @@ class BpeModel {
   uint32_t token_id(std::string_view bytes) const { return vocab_.find(bytes); }
   // Byte-level models: the symbol of one byte (kNone if missing).
   uint32_t byte_id(uint8_t b) const { return byte_ids_[b]; }
-  const std::string& token_bytes(uint32_t id) const { return token_bytes_[id]; }
+  std::string_view token_bytes(uint32_t id) const { return token_bytes_[id]; }
   size_t size() const { return token_bytes_.size(); }
   const BpeOptions& options() const { return options_; }
 
@@ -95,7 +98,7 @@ class BpeModel {
   }
   size_t merge_count() const { return merge_count_; }
   // The merge list in rank order (rank = index), as given.
-  const std::vector<MergeRule>& merge_rules() const { return rules_; }
+  std::span<const MergeRule> merge_rules() const { return rules_.span(); }
 
   // Whether long words may use the backtracking encoder: every character is either a symbol or
   // falls back to byte tokens that no merge involves (so unknown characters are barriers).
@@ -104,6 +107,9 @@ class BpeModel {
   void encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
 
  private:
+  friend struct CacheCodec;  // tokenizer_cache.cpp stores and restores the tables
+  BpeModel();  // empty, for CacheCodec to fill
+
   // The backtracking tables, built by the first thread that needs them; nullptr while another
   // thread is building them (the caller then uses the heap, which gives the same result).
   const BpeBacktrack* backtrack() const;
@@ -111,17 +117,17 @@ class BpeModel {
   void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
   void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
 
-  std::vector<std::string> token_bytes_;
+  StringTable token_bytes_;
   StringIdMap vocab_;
   FlatMap64<Merge> merges_;
-  std::vector<MergeRule> rules_;
+  FlatArray<MergeRule> rules_;
   size_t merge_count_ = 0;
   size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
   BloomFilter token_filter_;
-  BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2    // ignore_merges: most words that are not tokens skip the vocab probe
+  BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2
   BpeOptions options_;
-  uint32_t byte_ids_[256];      // byte-level: id of each byte; otherwise id of each ASCII character
-  uint32_t fallback_ids_[256];  // id of "<0xXX>" for each byte, or kNone
+  uint32_t byte_ids_[256] = {};      // byte-level: id of each byte; otherwise id of each ASCII character
+  uint32_t fallback_ids_[256] = {};  // id of "<0xXX>" for each byte, or kNone
   bool backtrack_usable_ = false;
   mutable std::atomic<bool> backtrack_claimed_{false};
   mutable std::atomic<const BpeBacktrack*> backtrack_ready_{nullptr};

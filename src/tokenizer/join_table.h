@@ -12,7 +12,6 @@
 // loader checks that and leaves the table disabled otherwise.
 #pragma once
 
-#include <bitset>
 #include <cstdint>
 #include <string_view>
 
@@ -25,24 +24,26 @@ class JoinTable {
   bool enabled() const { return enabled_; }
   void enable() { enabled_ = true; }
 
-  void reserve(size_t merges) { pairs_.reserve(merges); }
   void add(uint32_t x, uint32_t y) {
     if (x < 128 && y < 128) {
-      ascii_.set(x * 128 + y);
+      ascii_[(x * 128 + y) >> 6] |= 1ULL << ((x * 128 + y) & 63);
     } else {
-      pairs_.insert(pair_key(x, y), 1);
+      if (pairs_.slots().empty()) pairs_.reserve(1024);  // grows: most merges repeat a pair
+      pairs_.insert(pair_key(x, y));
     }
   }
   // True when some merge may join a symbol ending in x to one starting with y.
   bool joinable(uint32_t x, uint32_t y) const {
-    if (x < 128 && y < 128) return ascii_.test(x * 128 + y);
-    return pairs_.find(pair_key(x, y)) != nullptr;
+    if (x < 128 && y < 128) return (ascii_[(x * 128 + y) >> 6] >> ((x * 128 + y) & 63)) & 1;
+    return pairs_.contains(pair_key(x, y));
   }
 
  private:
+  friend struct CacheCodec;  // tokenizer_cache.cpp stores and restores the arrays
+  static constexpr size_t kAsciiWords = 128 * 128 / 64;
   bool enabled_ = false;
-  std::bitset<128 * 128> ascii_;
-  FlatMap64<uint8_t> pairs_;
+  uint64_t ascii_[kAsciiWords] = {};
+  FlatSet64 pairs_;
 };
 
 }  // namespace longctx::tokenizer

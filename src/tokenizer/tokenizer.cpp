@@ -4,6 +4,7 @@
 
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
+#include "tokenizer_cache.h"
 #include "tokenizer_impl.h"
 
 namespace longctx::tokenizer {
@@ -12,8 +13,7 @@ Tokenizer::Tokenizer(std::unique_ptr<TokenizerImpl> impl) : impl_(std::move(impl
 Tokenizer::~Tokenizer() = default;
 
 std::shared_ptr<const Tokenizer> Tokenizer::load(const std::string& path) {
-  const std::string json = read_file(path);
-  return from_json(json, path);
+  return std::shared_ptr<const Tokenizer>(new Tokenizer(load_tokenizer_file(path)));
 }
 
 std::shared_ptr<const Tokenizer> Tokenizer::from_json(std::string_view json, const std::string& origin) {
@@ -24,7 +24,7 @@ size_t Tokenizer::vocab_size() const { return impl_->id_to_token.size(); }
 
 std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
   if (id >= impl_->id_to_token.size() || impl_->id_to_token[id].empty()) return std::nullopt;
-  return impl_->id_to_token[id];
+  return std::string(impl_->id_to_token[id]);
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
@@ -48,7 +48,7 @@ std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special) 
       throw Error("token id " + std::to_string(id) + " is not in the vocabulary of " + impl_->origin + " (size " +
                   std::to_string(impl_->id_to_token.size()) + ")");
     if (skip_special && impl_->special[id]) continue;
-    tokens.push_back(impl_->id_to_token[id]);
+    tokens.emplace_back(impl_->id_to_token[id]);
   }
   if (impl_->decoder.empty()) {
     // HF joins token strings with spaces when there is no decoder.

@@ -20,6 +20,11 @@
 namespace longctx::tokenizer {
 
 struct TokenizerImpl {
+  // A tokenizer loaded from the cache (tokenizer_cache.h): the mapped cache file, which the model's
+  // tables and id_to_token view. Declared first, so that it goes last.
+  std::shared_ptr<const void> storage;
+  bool from_cache = false;
+
   std::string origin;  // file path, for messages
   std::string hash;
 
@@ -55,12 +60,37 @@ struct TokenizerImpl {
 
   std::vector<DecoderStep> decoder;
 
-  // id → token string as tokenizer.json spells it; special flags.
-  std::vector<std::string> id_to_token;
+  // id → token string as tokenizer.json spells it ("" for ids without one); special flags.
+  StringTable id_to_token;
   std::vector<uint8_t> special;
 };
 
+// The parts of a TokenizerImpl that model.vocab and model.merges make, as a build from the whole
+// file made them: what the load cache supplies in place of those two (tokenizer_cache.h).
+struct CompiledVocabulary {
+  std::string hash;  // content_hash of the whole file
+  std::unique_ptr<BpeModel> model;
+  bool cut_at_metaspace = false;
+  JoinTable joins;
+  StringTable id_to_token;
+  std::vector<uint8_t> special;
+  std::vector<uint32_t> added_ids;  // each added token's id, after the model's vocabulary overrides it
+};
+
+struct BuildOptions {
+  // From the load cache: model.vocab and model.merges are not read (the cache stores the file
+  // with them emptied) and these parts are moved in instead; the rest is read and checked as
+  // usual.
+  CompiledVocabulary* compiled = nullptr;
+  // Receives the file with model.vocab and model.merges written as {} and [] (everything else
+  // the same JSON values, minified): what the cache stores.
+  std::string* config = nullptr;
+  // json.data() is followed by SIMDJSON_PADDING readable bytes, so the parser need not copy it.
+  bool padded = false;
+};
+
 // Parses and validates tokenizer.json text. Throws Error("ORIGIN: PART: problem").
-std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin);
+std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin,
+                                               const BuildOptions& options = {});
 
 }  // namespace longctx::tokenizer

@@ -321,7 +321,20 @@ class Loader {
     plan_pre_tokenizer(t, regexes);
   }
 
-  void model(object root, TokenizerImpl& t, size_t& vocab_size, StringIdMap& by_token) const {
+  // What model() leaves for build_tokenizer, which finishes id_to_token with the added tokens:
+  // the vocabulary's strings (views into the parsed document) and an index of them.
+  struct Vocab {
+    std::vector<std::string_view> names;  // id → token as the file spells it; "" for none
+    // Byte-level models only: the index of names (the model's own index is of token bytes; for
+    // other models the two are the same, and the model's answers).
+    StringTable names_table;
+    StringIdMap by_names;
+    uint32_t find(std::string_view name, const BpeModel& model, bool byte_level) const {
+      return byte_level ? by_names.find(name) : model.token_id(name);
+    }
+  };
+
+  void model(object root, TokenizerImpl& t, Vocab& v, CompiledVocabulary* compiled) const {
     const std::string part = "model";
     object o = obj(need(root, "model", "tokenizer.json"), part);
     if (auto ty = member(o, "type")) {
@@ -337,9 +350,16 @@ class Loader {
       if (auto x = member(o, k); x && !str(*x, std::string("model.") + k).empty())
         fail(std::string("model.") + k, "is not supported (expected null or \"\")");
     }
+    if (compiled) {  // from the cache: what the rest of this function made from the whole file
+      t.model = std::move(compiled->model);
+      t.joins = std::move(compiled->joins);
+      t.cut_at_metaspace = compiled->cut_at_metaspace;
+      return;
+    }
     object vocab = obj(need(o, "vocab", part), "model.vocab");
     std::vector<std::pair<std::string_view, uint32_t>> entries;
     entries.reserve(vocab.size());
+    size_t vocab_size = 0;
     for (auto [key, value] : vocab) {
       uint64_t id;
       if (value.get(id) || id >= (1u << 31))
@@ -348,23 +368,33 @@ class Loader {
       vocab_size = std::max<size_t>(vocab_size, id + 1);
     }
     for (const auto& a : t.added) vocab_size = std::max<size_t>(vocab_size, size_t{a.id} + 1);
-    t.id_to_token.assign(vocab_size, "");
-    t.special.assign(vocab_size, 0);
-    std::vector<std::string> token_bytes(vocab_size);
+    v.names.assign(vocab_size, std::string_view());
     for (const auto& [tok, id] : entries) {
-      if (!t.id_to_token[id].empty()) fail("model.vocab", "id " + std::to_string(id) + " is used twice");
-      t.id_to_token[id] = std::string(tok);
-      if (t.byte_level) {
-        bool exact;
-        std::string bytes = byte_level_to_bytes(tok, &exact);
-        if (exact) token_bytes[id] = std::move(bytes);  // other tokens cannot come out of byte-level BPE
-      } else {
-        token_bytes[id] = std::string(tok);
-      }
+      if (!v.names[id].empty()) fail("model.vocab", "id " + std::to_string(id) + " is used twice");
+      v.names[id] = tok;
     }
-    by_token.reserve(vocab_size);
-    for (uint32_t id = 0; id < vocab_size; ++id)
-      if (!t.id_to_token[id].empty()) by_token.insert(t.id_to_token[id], id);
+    StringTable names(v.names);
+    StringIdMap by_token;  // first id kept where a token repeats
+    const uint32_t repeated = by_token.build(names);
+    StringTable token_bytes;  // byte-level: the tokens as bytes (other models: names itself)
+    if (t.byte_level) {
+      std::string blob;
+      std::vector<size_t> ends(vocab_size);
+      for (uint32_t id = 0; id < vocab_size; ++id) {
+        if (!v.names[id].empty()) {
+          bool exact;
+          std::string bytes = byte_level_to_bytes(v.names[id], &exact);
+          if (exact) blob += bytes;  // other tokens cannot come out of byte-level BPE
+        }
+        ends[id] = blob.size();
+      }
+      std::vector<std::string_view> views(vocab_size);
+      for (uint32_t id = 0; id < vocab_size; ++id) {
+        const size_t begin = id ? ends[id - 1] : 0;
+        views[id] = std::string_view(blob).substr(begin, ends[id] - begin);
+      }
+      token_bytes = StringTable(views);
+    }
 
     BpeOptions opt;
     opt.byte_level = t.byte_level;
@@ -389,54 +419,94 @@ class Loader {
     bool joins_ok = !t.byte_level && (full_fallback || !opt.fuse_unk || opt.unk_id == StringIdMap::kNone);
     auto is_special_symbol = [&](std::string_view tok) {
       return (tok.size() == 6 && tok.substr(0, 3) == "<0x" && tok[5] == '>') ||
-             (opt.unk_id != StringIdMap::kNone && tok == t.id_to_token[opt.unk_id]);
+             (opt.unk_id != StringIdMap::kNone && tok == v.names[opt.unk_id]);
     };
-    size_t i = 0;
-    std::string joined;
+    size_t i = 0;  // merges checked
+    auto mp = [&] { return "model.merges[" + std::to_string(i) + "]"; };
     array merge_list = arr(need(o, "merges", part), "model.merges");
     merges.reserve(merge_list.size());
-    t.joins.reserve(merge_list.size());
+    // In blocks: parse a block and prefetch the index slots of its three lookups per merge, then
+    // look up and check in order (a large vocabulary's index misses the caches on every probe;
+    // this overlaps the misses).
+    struct Pending {
+      std::string_view left, right;
+      uint64_t hl, hr, hj;
+      size_t joined_at;
+    };
+    constexpr size_t kBlock = 32;
+    Pending block[kBlock];
+    size_t pending = 0;
+    std::string joined;  // the block's concatenations, back to back
+    auto check_block = [&] {
+      for (size_t k = 0; k < pending; ++k, ++i) {
+        const Pending& q = block[k];
+        const std::string_view left = q.left, right = q.right;
+        const std::string_view both(joined.data() + q.joined_at, left.size() + right.size());
+        const uint32_t l = by_token.find(left, q.hl), r = by_token.find(right, q.hr), res = by_token.find(both, q.hj);
+        if (l == StringIdMap::kNone || r == StringIdMap::kNone || res == StringIdMap::kNone)
+          fail(mp(), "\"" + std::string(left) + " " + std::string(right) + "\" uses or makes a token missing from the vocabulary");
+        merges.push_back(MergeRule{l, r, res});
+        if (joins_ok) {
+          if (is_special_symbol(left) || is_special_symbol(right)) {
+            joins_ok = false;
+          } else {
+            int len;
+            const size_t last = text::utf8_last_char_start(left);
+            const uint32_t x = text::utf8_decode(left.data() + last, left.data() + left.size(), &len);
+            const uint32_t y = text::utf8_decode(right.data(), right.data() + right.size(), &len);
+            t.joins.add(x, y);
+          }
+        }
+        // A merge that glues a non-"▁" character to a following "▁" forbids cutting there.
+        if (cut_ok && right.substr(0, kMetaspace.size()) == kMetaspace &&
+            !(left.size() >= kMetaspace.size() && left.substr(left.size() - kMetaspace.size()) == kMetaspace))
+          cut_ok = false;
+      }
+      pending = 0;
+      joined.clear();
+    };
     for (element m : merge_list) {
-      auto mp = [&] { return "model.merges[" + std::to_string(i) + "]"; };
       std::string_view left, right;
       std::string_view s;
       if (!m.get(s)) {
         const size_t sp = s.find(' ');
-        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
+        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos) {
+          check_block();  // earlier merges are reported first
           fail(mp(), "expected \"LEFT RIGHT\", found \"" + std::string(s) + "\"");
+        }
         left = s.substr(0, sp);
         right = s.substr(sp + 1);
       } else {
         array pair;
-        if (m.get(pair) || pair.size() != 2 || pair.at(0).get(left) || pair.at(1).get(right))
+        if (m.get(pair) || pair.size() != 2 || pair.at(0).get(left) || pair.at(1).get(right)) {
+          check_block();
           fail(mp(), "expected \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"]");
-      }
-      joined.assign(left).append(right);
-      const uint32_t l = by_token.find(left), r = by_token.find(right), res = by_token.find(joined);
-      if (l == StringIdMap::kNone || r == StringIdMap::kNone || res == StringIdMap::kNone)
-        fail(mp(), "\"" + std::string(left) + " " + std::string(right) + "\" uses or makes a token missing from the vocabulary");
-      merges.push_back(MergeRule{l, r, res});
-      if (joins_ok) {
-        if (is_special_symbol(left) || is_special_symbol(right)) {
-          joins_ok = false;
-        } else {
-          int len;
-          const size_t last = text::utf8_last_char_start(left);
-          const uint32_t x = text::utf8_decode(left.data() + last, left.data() + left.size(), &len);
-          const uint32_t y = text::utf8_decode(right.data(), right.data() + right.size(), &len);
-          t.joins.add(x, y);
         }
       }
-      // A merge that glues a non-"▁" character to a following "▁" forbids cutting there.
-      if (cut_ok && right.substr(0, kMetaspace.size()) == kMetaspace &&
-          !(left.size() >= kMetaspace.size() && left.substr(left.size() - kMetaspace.size()) == kMetaspace))
-        cut_ok = false;
-      ++i;
+      Pending& q = block[pending++];
+      q.left = left;
+      q.right = right;
+      q.joined_at = joined.size();
+      joined.append(left).append(right);
+      q.hl = hash_bytes(left);
+      q.hr = hash_bytes(right);
+      q.hj = hash_bytes(std::string_view(joined).substr(q.joined_at));
+      by_token.prefetch(q.hl);
+      by_token.prefetch(q.hr);
+      by_token.prefetch(q.hj);
+      if (pending == kBlock) check_block();
     }
+    check_block();
     if (joins_ok && !opt.ignore_merges) t.joins.enable();
     // Cutting is exact only where the whole segment would otherwise be one word.
     t.cut_at_metaspace = cut_ok && !opt.ignore_merges && !t.general_pre && t.splits.empty() && (!t.metaspace || !t.metaspace->split);
-    t.model = std::make_unique<BpeModel>(std::move(token_bytes), merges, opt, origin_);
+    if (t.byte_level) {
+      t.model = std::make_unique<BpeModel>(std::move(token_bytes), std::move(merges), opt, origin_);
+      v.names_table = std::move(names);
+      v.by_names = std::move(by_token);  // its keys are in names_table, moved with it
+    } else {
+      t.model = std::make_unique<BpeModel>(std::move(names), std::move(merges), opt, origin_, &by_token, repeated);
+    }
   }
 
   void post_processor(element e, TokenizerImpl& t, const std::string& part) const {
@@ -524,36 +594,98 @@ std::string content_hash_hex(std::string_view data) {
   return buf;
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// The document with the values of model.vocab and model.merges written as {} and [], every other
+// member as the same JSON value (minified): what the load cache keeps for the Loader to read
+// again, a small fraction of the file.
+std::string config_without_vocabulary(object root) {
+  std::string out = "{";
+  for (auto [key, value] : root) {
+    if (out.size() > 1) out += ',';
+    append_json_string(out, key);
+    out += ':';
+    object model;
+    if (key != "model" || value.get(model)) {
+      out += simdjson::minify(value);
+      continue;
+    }
+    out += '{';
+    bool first = true;
+    for (auto [k, v] : model) {
+      if (!first) out += ',';
+      first = false;
+      append_json_string(out, k);
+      out += ':';
+      if (k == "vocab" && v.is_object()) out += "{}";
+      else if (k == "merges" && v.is_array()) out += "[]";
+      else out += simdjson::minify(v);
+    }
+    out += '}';
+  }
+  return out + "}";
+}
+
 }  // namespace
 
-std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin) {
+std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin,
+                                               const BuildOptions& options) {
+  CompiledVocabulary* const compiled = options.compiled;
   auto t = std::make_unique<TokenizerImpl>();
   t->origin = origin;
-  t->hash = content_hash_hex(json);
+  t->hash = compiled ? compiled->hash : content_hash_hex(json);
   Loader ld(origin);
   simdjson::dom::parser parser;
   element root_el;
-  if (auto err = parser.parse(json.data(), json.size()).get(root_el))
+  if (auto err = parser.parse(json.data(), json.size(), !options.padded).get(root_el))
     throw Error(origin + ": not valid JSON: " + simdjson::error_message(err));
   object root = ld.obj(root_el, "tokenizer.json");
+  if (options.config) *options.config = config_without_vocabulary(root);
 
   ld.added_tokens(root, *t);
   if (auto n = Loader::member(root, "normalizer")) ld.normalizer(*n, *t, "normalizer");
   if (auto p = Loader::member(root, "pre_tokenizer")) ld.pre_tokenizer(*p, *t);
-  size_t vocab_size = 0;
-  {
-    StringIdMap by_token;  // its keys view id_to_token, which changes below
-    ld.model(root, *t, vocab_size, by_token);
+  Loader::Vocab v;  // views into the parsed document: used before `parser` goes
+  ld.model(root, *t, v, compiled);
+  if (compiled) {
+    if (compiled->added_ids.size() != t->added.size() || compiled->special.size() != compiled->id_to_token.size())
+      throw Error(origin + ": the cached vocabulary does not fit the file");
+    for (size_t i = 0; i < t->added.size(); ++i) {
+      t->added[i].id = compiled->added_ids[i];
+      if (t->added[i].id >= compiled->id_to_token.size()) throw Error(origin + ": the cached vocabulary does not fit the file");
+    }
+    t->id_to_token = std::move(compiled->id_to_token);
+    t->special = std::move(compiled->special);
+  } else {
     // HF gives an added token whose text is in the model's vocabulary the model's id, whatever
     // the file says.
     for (AddedToken& a : t->added)
-      if (const uint32_t id = by_token.find(a.content); id != StringIdMap::kNone) a.id = id;
+      if (const uint32_t id = v.find(a.content, *t->model, t->byte_level); id != StringIdMap::kNone) a.id = id;
+    t->special.assign(v.names.size(), 0);
+    for (const AddedToken& a : t->added) {
+      v.names[a.id] = a.content;
+      t->special[a.id] = a.special;
+    }
+    t->id_to_token = StringTable(v.names);
   }
   std::vector<AddedToken> raw, normalized;
   std::string norm, tmp;
   for (const AddedToken& a : t->added) {
-    t->id_to_token[a.id] = a.content;
-    t->special[a.id] = a.special;
     if (!a.normalized) {
       raw.push_back(a);
       continue;

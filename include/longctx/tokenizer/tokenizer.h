@@ -35,7 +35,10 @@ struct TokenizerImpl;
 
 class Tokenizer {
  public:
-  // Throws longctx::Error naming the file and the unsupported or malformed part.
+  // Throws longctx::Error naming the file and the unsupported or malformed part. Keeps the
+  // compiled tokenizer in a cache beside the file (PATH.longctx-cache, or ~/.cache/longctx),
+  // used again only for the same bytes and build; LONGCTX_NO_TOKENIZER_CACHE=1 turns it off
+  // (src/tokenizer/tokenizer_cache.h).
   static std::shared_ptr<const Tokenizer> load(const std::string& path);
   static std::shared_ptr<const Tokenizer> from_json(std::string_view json, const std::string& origin);
   ~Tokenizer();
