@@ -151,6 +151,27 @@ with tempfile.TemporaryDirectory() as tmp:
         json.dump({"model": {"type": "WordPiece", "vocab": {}}}, f)
     expect_error("unsupported model", ["tokenize", "--tokenizer", broken_tok, bad],
                  f'longctx: {broken_tok}: model: type "WordPiece" is not supported')
+    # The newer pipeline parts: a regex Oniguruma refuses, an unsupported normalizer, both named
+    # with the file and the part (the llama3 file with one part replaced).
+    with open(TOK["llama3"], encoding="utf-8") as f:
+        llama3 = json.load(f)
+    llama3["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "(ab|c"
+    with open(broken_tok, "w", encoding="utf-8") as f:
+        json.dump(llama3, f)
+    expect_error("regex Oniguruma cannot compile", ["tokenize", "--tokenizer", broken_tok, bad],
+                 f"longctx: {broken_tok}: pre_tokenizer.pretokenizers[0].pattern: cannot compile regex: end pattern with unmatched parenthesis")
+    llama3["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\p{L}+"
+    llama3["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "BertNormalizer"}]}
+    with open(broken_tok, "w", encoding="utf-8") as f:
+        json.dump(llama3, f)
+    expect_error("unsupported normalizer", ["tokenize", "--tokenizer", broken_tok, bad],
+                 f'longctx: {broken_tok}: normalizer.normalizers[1]: type "BertNormalizer" is not supported')
+    llama3["normalizer"] = None
+    llama3["pre_tokenizer"]["pretokenizers"].insert(0, {"type": "UnicodeScripts"})
+    with open(broken_tok, "w", encoding="utf-8") as f:
+        json.dump(llama3, f)
+    expect_error("unsupported pre-tokenizer", ["tokenize", "--tokenizer", broken_tok, bad],
+                 f'longctx: {broken_tok}: pre_tokenizer.pretokenizers[0]: type "UnicodeScripts" is not supported')
     with open(bad, "w") as f:
         f.write("[1, 2, -3]\n")
     expect_error("decode: negative id", ["decode", "--tokenizer", TOK["llama2"], bad],
