@@ -26,8 +26,8 @@ namespace longctx::tokenizer {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', 'C'};
-// Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id already
-// changes with any change to the code; this also covers builds without one... which do not cache.)
+// Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id changes
+// with any change to the linked code anyway; the version is a second, explicit guard.)
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kAlign = 64;
 
