@@ -6,26 +6,10 @@
 #include <unordered_map>
 
 #include "longctx/util/error.h"
+#include "longctx/util/size.h"
 
 namespace longctx::mix {
 namespace {
-
-uint64_t parse_length(const std::string& s, const std::string& spec) {
-  uint64_t mult = 1;
-  std::string num = s;
-  if (!num.empty() && (num.back() == 'K' || num.back() == 'k')) {
-    mult = 1024;
-    num.pop_back();
-  } else if (!num.empty() && (num.back() == 'M' || num.back() == 'm')) {
-    mult = 1024 * 1024;
-    num.pop_back();
-  }
-  uint64_t v = 0;
-  const auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-  if (num.empty() || ec != std::errc() || p != num.data() + num.size())
-    throw Error("--bins " + spec + ": expected lengths like 0,1K,2K,4K, found \"" + s + "\"");
-  return v * mult;
-}
 
 void finish(DomainLengthStats& d, const LengthBins& bins, uint64_t long_threshold,
             const std::unordered_map<uint64_t, uint64_t>& counts) {
@@ -76,8 +60,9 @@ nlohmann::ordered_json domain_json(const DomainLengthStats& d, const StoreLength
 }  // namespace
 
 std::string length_label(uint64_t n) {
-  if (n > 0 && n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + "M";
+  // In parse_size's grammar (K = 1024, M = 10^6), so a label reads back to its number.
   if (n > 0 && n % 1024 == 0) return std::to_string(n / 1024) + "K";
+  if (n > 0 && n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "M";
   return std::to_string(n);
 }
 
@@ -87,7 +72,7 @@ LengthBins LengthBins::parse(const std::string& spec) {
   while (start <= spec.size()) {
     const size_t comma = spec.find(',', start);
     const std::string part = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    b.edges.push_back(parse_length(part, spec));
+    b.edges.push_back(parse_size(part, "--bins " + spec));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }

@@ -12,6 +12,7 @@
 
 #include "html.h"
 #include "longctx/util/error.h"
+#include "longctx/util/size.h"
 #include "longctx/util/file.h"
 #include "longctx/util/lines.h"
 
@@ -97,15 +98,15 @@ std::string wall_time(double s) {
   return sprint("%lldh %02lldm", t / 3600, t % 3600 / 60);
 }
 
-// The lower edge of a bin label as eval-loss writes them ("0-512", "512-4K", "4K+"; K = 1024, M = 1024^2).
+// The lower edge of a bin label as eval-loss writes them ("0-512", "512-4K", "4K+"; parse_size's grammar).
 std::optional<uint64_t> bin_lower_edge(const std::string& label) {
-  size_t i = 0;
-  uint64_t n = 0;
-  while (i < label.size() && label[i] >= '0' && label[i] <= '9') n = n * 10 + static_cast<uint64_t>(label[i++] - '0');
-  if (i == 0) return std::nullopt;
-  if (i < label.size() && (label[i] == 'K' || label[i] == 'M')) n <<= label[i++] == 'K' ? 10 : 20;
-  if (i < label.size() && (label[i] == '-' || label[i] == '+')) return n;
-  return std::nullopt;
+  const size_t i = label.find_first_of("-+");
+  if (i == 0 || i == std::string::npos) return std::nullopt;
+  try {
+    return parse_size(label.substr(0, i), "bin");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 // A step of 1, 2 or 5 times a power of ten, about span / n.

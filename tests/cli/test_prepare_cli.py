@@ -96,5 +96,70 @@ with tempfile.TemporaryDirectory() as tmp:
     check("changed mix settings: the old plan is refused, not overwritten",
           r.returncode == 1 and "holds a plan made with other settings" in err and snapshot(J("run")) == before, err)
 
+    # Every value is checked before any stage runs: one line naming the file and the key, exit 1,
+    # and no stage output (the out folder is not even made).
+    def bad_value(label, key, edit):
+        c = json.load(open(config(J("bad-run"))))
+        edit(c)
+        path = J("bad-value.json")
+        json.dump(c, open(path, "w"))
+        r = run("prepare", path)
+        err = r.stderr.decode()
+        check(f"bad config value ({label}): exit 1, one line naming the file and {key}, nothing written",
+              r.returncode == 1 and err.count("\n") == 1 and path in err and key in err and not os.path.exists(J("bad-run")), err)
+
+    bad_value("seq_len 0", "pack.seq_len", lambda c: c["pack"].update(seq_len=0))
+    bad_value("seq_len \"0K\"", "pack.seq_len", lambda c: c["pack"].update(seq_len="0K"))
+    bad_value("threads -1", "threads", lambda c: c.update(threads=-1))
+    bad_value("threads 1.5", "threads", lambda c: c.update(threads=1.5))
+    bad_value("a negative size", "mix.tokens", lambda c: c["mix"].update(tokens=-5))
+    bad_value("a negative size as text", "mix.tokens", lambda c: c["mix"].update(tokens="-5K"))
+    bad_value("a non-integer size", "mix.long_threshold", lambda c: c["mix"].update(long_threshold=1.5))
+    bad_value("a non-integer size as text", "mix.tokens", lambda c: c["mix"].update(tokens="1.3K"))
+    bad_value("a size with an unknown suffix", "pack.seq_len", lambda c: c["pack"].update(seq_len="16X"))
+    bad_value("an unknown key", "pack.seqlen", lambda c: c["pack"].update(seqlen="16K"))
+    bad_value("an unknown top-level key", "outt", lambda c: c.update(outt="x"))
+    bad_value("a string where a number belongs", "mix.keep_short", lambda c: c["mix"].update(keep_short="0.1"))
+    bad_value("a number where a string belongs", "ingest.text_field", lambda c: c["ingest"].update(text_field=3))
+    bad_value("a string where a bool belongs", "ingest.bos", lambda c: c["ingest"].update(bos="yes"))
+    bad_value("keep_short out of range", "mix.keep_short", lambda c: c["mix"].update(keep_short=1.5))
+    bad_value("max_repeat 0", "mix.max_repeat", lambda c: c["mix"].update(max_repeat=0))
+    bad_value("a negative seed", "mix.seed", lambda c: c["mix"].update(seed=-1))
+    bad_value("an unknown strategy", "mix.strategy", lambda c: c["mix"].update(strategy="per_source"))
+    bad_value("cut:0", "mix.strategy", lambda c: c["mix"].update(strategy="cut:0"))
+    bad_value("domain shares not summing to 1", "mix.domain_shares", lambda c: c["mix"].update(domain_shares="Book=0.5,Web=0.2"))
+    bad_value("an unknown pack format", "pack.format", lambda c: c["pack"].update(format="parquet"))
+    bad_value("align_docs without pad", "pack.align_docs", lambda c: c["pack"].update(align_docs=True))
+    bad_value("a negative pad", "pack.pad", lambda c: c["pack"].update(pad=-2))
+    bad_value("a negative checkpoint interval", "ingest.checkpoint_seconds", lambda c: c["ingest"].update(checkpoint_seconds=-1))
+    bad_value("an empty input list", "ingest.inputs", lambda c: c["ingest"].update(inputs=[]))
+
+    # One size grammar: the same text gives the same number in stats, mix, pack and prepare
+    # (K = 1024, M = 10^6, Mi = 1024^2), read back from each command's JSON.
+    sizes = config(J("sizes"), strategy="original", tokens="50K", long_threshold="1M")
+    c = json.load(open(sizes))
+    c["pack"]["seq_len"] = "3K"
+    json.dump(c, open(sizes, "w"))
+    r = run("prepare", sizes)
+    check("prepare with sizes 1M and 3K exits 0", r.returncode == 0, r.stderr.decode())
+    store = J("run", "store")
+    got = {}
+    for text, want in (("1M", 1_000_000), ("3K", 3072), ("1Mi", 1_048_576), ("1.5K", 1536), ("2048", 2048)):
+        s = run("stats", store, "--json", "--long-threshold", text)
+        m = run("mix", store, "--strategy", "original", "--tokens", "50K", "--seed", "1", "--long-threshold", text, "--out",
+                J("p-" + text), "-q")
+        p = run("pack", J("run", "plan"), "--seq-len", text, "--format", "flat", "--pad", "0", "--out", J("k-" + text), "-q")
+        nums = (json.loads(s.stdout)["long_threshold"] if s.returncode == 0 else s.stderr.decode(),
+                json.load(open(J("p-" + text, "plan.json")))["options"]["long_threshold"] if m.returncode == 0 else m.stderr.decode(),
+                json.load(open(J("k-" + text, "manifest.json")))["seq_len"] if p.returncode == 0 else p.stderr.decode())
+        check(f"size {text}: stats, mix and pack all read {want}", nums == (want, want, want), nums)
+    pj = json.load(open(J("sizes", "plan", "plan.json")))["options"]["long_threshold"]
+    kj = json.load(open(J("sizes", "packed", "manifest.json")))["seq_len"] if r.returncode == 0 else None
+    check("size 1M / 3K: prepare reads 1000000 and 3072 (as stats, mix and pack)", (pj, kj) == (1_000_000, 3072), (pj, kj))
+    r = run("stats", store, "--json", "--bins", "0,4K,1M,1Mi")
+    labels = list(json.loads(r.stdout)["all"]["bins"]) if r.returncode == 0 else r.stderr.decode()
+    check("stats bin labels read back in the same grammar (1M = 10^6, 1Mi = 1024K)", labels == ["0-4K", "4K-1M", "1M-1024K", "1024K+"],
+          labels)
+
 print("FAILED: " + ", ".join(failures) if failures else "all prepare checks passed")
 sys.exit(1 if failures else 0)

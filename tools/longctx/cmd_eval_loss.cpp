@@ -77,7 +77,7 @@ Run add_eval_loss(CLI::App& app) {
   auto* sub = app.add_subcommand("eval-loss", "loss per domain x document-length bin and per position on packed sequences");
   sub->add_option("--model", a->model, "Hugging Face checkpoint folder")->required();
   sub->add_option("--data", a->data, "packed output folder (any layout; from longctx pack)")->required();
-  sub->add_option("--bins", a->bins, "document-length bin edges (K = 1024; the last bin is open)")->capture_default_str();
+  sub->add_option("--bins", a->bins, "document-length bin edges (sizes: K = 1024, M = 10^6; the last bin is open)")->capture_default_str();
   sub->add_option("--positions", a->positions, "position-bucket upper edges (the paper: 1K,16K,32K,64K,128K; the last bucket is open)")
       ->capture_default_str();
   sub->add_option("--baseline", a->baseline, "an earlier --json result: print differences, |delta| > 0.01 marked");

@@ -47,10 +47,10 @@ Run add_mix(CLI::App& app) {
   sub->add_option("--strategy", o.strategy,
                   "original | cut:LEN | per-source (the paper's recipe) | global | upsample:DOMAIN[=WEIGHT] | target")
       ->required();
-  sub->add_option("--tokens", a->tokens, "tokens to plan: 5B, 500M, 131072 (K = 1024, M = 1e6, B = 1e9)")->required();
+  sub->add_option("--tokens", a->tokens, "tokens to plan: 5B, 500M, 131072 (sizes: K = 1024, Mi = 1024^2, M = 10^6, B = 10^9)")->required();
   sub->add_option("--seed", o.seed, "seed of every random choice (same seed, same plan)")->required();
   sub->add_option("--out,-o", a->out, "plan folder (plan.json + entries.bin)")->required();
-  sub->add_option("--long-threshold", a->long_threshold, "documents longer than this are always kept")->capture_default_str();
+  sub->add_option("--long-threshold", a->long_threshold, "documents longer than this are always kept (a size: 4K = 4096)")->capture_default_str();
   sub->add_option("--keep-short", o.keep_short, "probability of keeping a shorter document")->capture_default_str();
   sub->add_option("--domain-shares", o.domain_shares, "target domain shares: natural (the store's), slimpajama (the paper's) or NAME=x,...")
       ->capture_default_str();
@@ -58,7 +58,7 @@ Run add_mix(CLI::App& app) {
                   "decide on chars/R instead of exact token counts (chars/3.68 reproduces the paper's script)");
   sub->add_option("--max-repeat", o.max_repeat, "passes over the store a domain may take to fill its budget")->capture_default_str();
   sub->add_flag("--allow-shortfall", o.allow_shortfall, "write the plan even when a budget cannot be met (reported per domain)");
-  sub->add_option("--bins", o.target_bins, "target: length-bin edges (K = 1024; the last bin is open)")->capture_default_str();
+  sub->add_option("--bins", o.target_bins, "target: length-bin edges (sizes: K = 1024, M = 10^6; the last bin is open)")->capture_default_str();
   sub->add_option("--bin-shares", o.target_bin_shares, "target: share of tokens per length bin, e.g. 0.4,0.6");
   sub->add_flag("--quiet,-q", a->quiet, "no summary on stderr");
   return [a] { return run(*a); };

@@ -85,7 +85,7 @@ Run add_pack(CLI::App& app) {
   auto& o = a->opt;
   auto* sub = app.add_subcommand("pack", "a plan -> fixed-length sequences (jsonl[.zst], megatron, llmc, flat) with document spans");
   sub->add_option("plan", o.plan_dir, "plan folder (from longctx mix)")->required();
-  sub->add_option("--seq-len", a->seq_len, "sequence length: 131072, 128K, 80K (K = 1024)")->required();
+  sub->add_option("--seq-len", a->seq_len, "sequence length: 131072, 128K, 80K (sizes: K = 1024, M = 10^6)")->required();
   sub->add_option("--format", o.format, "jsonl | jsonl.zst (the paper's schema) | megatron | llmc | flat (tokens + cu_seqlens)")
       ->required();
   sub->add_option("--out,-o", o.out, "output folder (shards, span sidecars, manifest.json written last)")->required();

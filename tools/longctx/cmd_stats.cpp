@@ -7,6 +7,7 @@
 #include "longctx/store/store.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
+#include "longctx/util/size.h"
 
 namespace longctx::cli {
 namespace {
@@ -51,7 +52,7 @@ void print_table(const mix::StoreLengthStats& s) {
 int run(const StatsArgs& a) {
   const store::StoreReader store(a.store);
   const auto bins = mix::LengthBins::parse(a.bins);
-  const auto threshold = mix::LengthBins::parse("0," + a.long_threshold).edges[1];
+  const auto threshold = parse_size(a.long_threshold, "--long-threshold");
   const auto stats = mix::compute_length_stats(store, bins, threshold);
   if (!a.report.empty()) {
     AtomicFile out(a.report);
@@ -76,8 +77,8 @@ Run add_stats(CLI::App& app) {
   sub->add_option("store", a->store, "store folder (from longctx ingest)")->required();
   sub->add_flag("--json", a->json, "print JSON instead of the table");
   sub->add_option("--report", a->report, "also write an HTML report (histograms and table) to this file");
-  sub->add_option("--bins", a->bins, "length-bin edges (K = 1024); the last bin is open-ended")->capture_default_str();
-  sub->add_option("--long-threshold", a->long_threshold, "documents longer than this count as long")->capture_default_str();
+  sub->add_option("--bins", a->bins, "length-bin edges (sizes: K = 1024, M = 10^6); the last bin is open-ended")->capture_default_str();
+  sub->add_option("--long-threshold", a->long_threshold, "documents longer than this count as long (a size: 4K = 4096)")->capture_default_str();
   return [a] { return run(*a); };
 }
 
