@@ -17,7 +17,13 @@ LossResult eval_loss(const model::Model& m, const std::string& packed_dir, const
   LossResult res;
   // Document lengths for the bins: from the store the data was packed from when it is there.
   std::unique_ptr<store::StoreReader> st;
-  if (!r.store_dir().empty() && std::filesystem::exists(r.store_dir() + "/manifest.json")) st = std::make_unique<store::StoreReader>(r.store_dir());
+  // A store that is recorded but gone is an error, never a silent switch to the spans' lengths.
+  if (!r.store_dir().empty()) {
+    if (!std::filesystem::exists(r.store_dir() + "/manifest.json"))
+      throw Error(packed_dir + "/manifest.json: the store it was packed from is not at " + r.store_dir() + " (recorded as \"" +
+                  r.store_recorded() + "\"); was it moved or removed?");
+    st = std::make_unique<store::StoreReader>(r.store_dir());
+  }
   res.length_source = st ? "store" : "span";
   std::vector<std::string>& bin_labels = res.bin_labels;
   for (size_t i = 0; i < o.bins.size(); ++i)

@@ -341,6 +341,8 @@ void write_plan(const Plan& plan, const std::string& dir) {
   entries.write(bytes);
   entries.commit();
   ojson j = ojson::parse(plan.to_json());
+  j["store"]["path"] = recorded_path(plan.store_dir, dir);  // relative to the plan's folder
+  j["store"]["relative_to"] = "plan";
   j["files"] = {{"entries.bin", {{"bytes", bytes.size()}, {"xxh128", xxh128_hex(bytes)}}}};
   AtomicFile out(dir + "/plan.json");
   out.write(j.dump(2) + "\n");
@@ -355,7 +357,8 @@ LoadedPlan read_plan(const std::string& dir) {
   try {
     const ojson j = ojson::parse(p.json);
     if (j.value("format", "") != "longctx-plan") throw Error(path + ": expected a longctx plan (\"format\": \"longctx-plan\")");
-    p.store_dir = j.at("store").at("path").get<std::string>();
+    p.store_recorded = j.at("store").at("path").get<std::string>();
+    p.store_dir = resolve_recorded(p.store_recorded, dir, !j.at("store").contains("relative_to"));
     p.store_manifest_xxh128 = j.at("store").at("manifest_xxh128").get<std::string>();
     p.seed = j.at("seed").get<uint64_t>();
     p.tokens = j.at("tokens").get<uint64_t>();

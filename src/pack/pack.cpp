@@ -267,6 +267,9 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   if (write_shards && fs::exists(o.out + "/manifest.json"))
     throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
   const mix::LoadedPlan plan = mix::read_plan(o.plan_dir);
+  if (!fs::exists(plan.store_dir + "/" + store::kManifestFile))
+    throw Error(o.plan_dir + "/plan.json: the store it was made from is not at " + plan.store_dir + " (recorded as \"" +
+                plan.store_recorded + "\"); was it moved or removed?");
   const store::StoreReader st(plan.store_dir);
   if (xxh128_file(plan.store_dir + "/" + store::kManifestFile) != plan.store_manifest_xxh128)
     throw Error(plan.store_dir + ": not the store the plan " + o.plan_dir + " was made from (its manifest changed)");
@@ -335,8 +338,10 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   m["seed"] = seed;
   m["token_dtype"] = st.manifest().token_type == store::TokenType::kUint16 ? "uint16" : "int32";
   m["vocab_size"] = vocab;
-  m["plan"] = {{"path", o.plan_dir}, {"xxh128", xxh128_hex(plan.json)}};
-  m["store"] = plan.store_dir;
+  // Paths relative to the output folder (docs/formats/packed.md), so they work from any folder.
+  m["plan"] = {{"path", recorded_path(o.plan_dir, o.out)}, {"xxh128", xxh128_hex(plan.json)}};
+  m["store"] = recorded_path(plan.store_dir, o.out);
+  m["paths_relative_to"] = "manifest";
   m["domains"] = plan.store_domains;
   if (o.task_count > 1) {
     // Record this task's shards; the task that finds every task's record writes the manifest

@@ -14,7 +14,7 @@
 namespace longctx::pack {
 
 struct PackedReader::Impl {
-  std::string dir, layout, store;
+  std::string dir, layout, store, store_recorded;
   uint64_t L = 0, S = 0, width = 2;
   std::vector<std::string> domains;
   std::vector<std::pair<std::string, uint64_t>> shards;  // name, sequences
@@ -74,7 +74,8 @@ PackedReader::PackedReader(const std::string& dir) : impl_(std::make_unique<Impl
     m.S = j.at("sequences").get<uint64_t>();
     m.width = j.at("token_dtype").get<std::string>() == "uint16" ? 2 : 4;
     m.domains = j.at("domains").get<std::vector<std::string>>();
-    m.store = j.value("store", "");
+    m.store_recorded = j.value("store", "");
+    m.store = resolve_recorded(m.store_recorded, dir, !j.contains("paths_relative_to"));
     for (const auto& sh : j.at("shards")) m.shards.emplace_back(sh.at("name").get<std::string>(), sh.at("sequences").get<uint64_t>());
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed manifest: " + e.what());
@@ -87,6 +88,7 @@ uint64_t PackedReader::sequences() const { return impl_->S; }
 uint64_t PackedReader::seq_len() const { return impl_->L; }
 const std::vector<std::string>& PackedReader::domains() const { return impl_->domains; }
 const std::string& PackedReader::store_dir() const { return impl_->store; }
+const std::string& PackedReader::store_recorded() const { return impl_->store_recorded; }
 
 bool PackedReader::next(std::vector<uint32_t>& tokens, std::vector<Span>& spans) {
   auto& m = *impl_;

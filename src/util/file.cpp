@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "longctx/util/error.h"
 
@@ -21,6 +22,29 @@ std::string read_file(const std::string& path) {
   std::fclose(f);
   if (failed) throw Error(path + ": read error");
   return data;
+}
+
+std::string recorded_path(const std::string& target, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path t = fs::weakly_canonical(fs::absolute(target), ec);
+  if (ec) t = fs::absolute(target).lexically_normal();
+  fs::path d = fs::weakly_canonical(fs::absolute(dir), ec);
+  if (ec) d = fs::absolute(dir).lexically_normal();
+  const fs::path r = t.lexically_relative(d);
+  if (r.empty()) return t.string();  // no relative form: absolute
+  std::string s = r.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::string resolve_recorded(const std::string& recorded, const std::string& dir, bool legacy) {
+  namespace fs = std::filesystem;
+  if (recorded.empty() || fs::path(recorded).is_absolute()) return recorded;
+  const std::string here = (fs::path(dir) / recorded).lexically_normal().string();
+  std::error_code ec;
+  if (legacy && !fs::exists(here, ec) && fs::exists(recorded, ec)) return recorded;  // relative to the current folder
+  return here;
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {

@@ -69,7 +69,9 @@ void write_plan(const Plan& plan, const std::string& dir);
 
 struct LoadedPlan {
   std::string dir;
-  std::string store_dir, store_manifest_xxh128;
+  std::string store_dir;       // resolved (see resolve_recorded in util/file.h)
+  std::string store_recorded;  // as plan.json records it
+  std::string store_manifest_xxh128;
   uint64_t seed = 0, tokens = 0;
   std::vector<std::string> store_domains;
   std::vector<PlanEntry> entries;

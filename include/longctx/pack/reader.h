@@ -22,7 +22,8 @@ class PackedReader {
   uint64_t sequences() const;
   uint64_t seq_len() const;
   const std::vector<std::string>& domains() const;
-  const std::string& store_dir() const;  // the store the data was packed from (may be gone)
+  const std::string& store_dir() const;  // the store the data was packed from, resolved (may be gone)
+  const std::string& store_recorded() const;  // ... as manifest.json records it (relative to DIR)
   // The next sequence in file order; false at the end.
   bool next(std::vector<uint32_t>& tokens, std::vector<Span>& spans);
 

@@ -10,6 +10,18 @@ namespace longctx {
 // Reads a whole file; throws Error("PATH: cannot read: REASON").
 std::string read_file(const std::string& path);
 
+// Paths recorded in one file (a plan's store, a packed output's plan and store) are written
+// relative to the folder of the file that records them (symlinks resolved), so the files work
+// from any current folder and a tree moved as a whole (out/store, out/plan, out/packed) keeps
+// working. recorded_path(target, dir): TARGET as seen from DIR, e.g. "../store".
+std::string recorded_path(const std::string& target, const std::string& dir);
+// The path a recorded path names: absolute as is; relative, resolved against DIR (the recording
+// file's folder). A LEGACY file (written before this rule, without its "relative to" marker)
+// recorded paths relative to the folder it was written from: such a path is tried against DIR
+// first and taken from the current folder when only there it exists. Does not check that the
+// result exists.
+std::string resolve_recorded(const std::string& recorded, const std::string& dir, bool legacy);
+
 // Writes PATH by way of a temporary file beside it that is renamed over PATH by commit(), so a
 // reader never sees a half-written PATH. Destroyed without commit() (an error, a kill), it removes
 // the temporary and leaves PATH as it was. Path "-" writes to standard output directly, and so
