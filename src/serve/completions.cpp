@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
 #include <set>
+#include <span>
 
 #include "longctx/util/rng.h"
 
@@ -13,11 +17,238 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-double log_softmax_at(const std::vector<float>& logits, uint32_t id) {
+constexpr uint64_t kMaxN = 128;         // OpenAI's limit on n
+constexpr int kMaxLogprobs = 5;         // OpenAI's limit on logprobs for completions
+constexpr size_t kMaxStops = 4;         // OpenAI's limit on stop sequences
+constexpr size_t kPieceContext = 8;     // tokens of left context when decoding one token's text
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// "found ..." for error messages: the JSON type and (short) value the client sent.
+std::string describe(const json& v) {
+  std::string d;
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return std::string("the boolean ") + (v.get<bool>() ? "true" : "false");
+    case json::value_t::string: d = "the string " + dump(v); break;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: d = dump(v); break;
+    case json::value_t::number_float: d = "the number " + dump(v); break;
+    case json::value_t::array: return v.empty() ? "an empty list" : "a list of " + std::to_string(v.size()) + (v.size() == 1 ? " item" : " items");
+    case json::value_t::object: return "an object";
+    default: return "an unsupported value";
+  }
+  if (d.size() > 80) d = d.substr(0, 77) + "...";
+  return d;
+}
+
+// 400 naming the field (an element as "prompt[1][3]"; param is the request's field, "prompt").
+[[noreturn]] void bad(const std::string& field, const std::string& expected, const json& found) {
+  throw BadRequest{400, field + ": expected " + expected + ", found " + describe(found), field.substr(0, field.find('['))};
+}
+
+// The field's value, or nullptr when absent or null (OpenAI: null means the default).
+const json* field(const json& req, const char* name) {
+  const auto it = req.find(name);
+  return it == req.end() || it->is_null() ? nullptr : &*it;
+}
+
+uint64_t get_uint(const json& v, const std::string& name, uint64_t lo, uint64_t hi, const std::string& expected) {
+  if (!v.is_number_integer() || !v.is_number_unsigned()) bad(name, expected, v);
+  const uint64_t u = v.get<uint64_t>();
+  if (u < lo || u > hi) bad(name, expected, v);
+  return u;
+}
+
+double get_number(const json& v, const std::string& name, double lo, double hi, bool lo_open, const std::string& expected) {
+  if (!v.is_number()) bad(name, expected, v);
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x > hi || x < lo || (lo_open && x == lo)) bad(name, expected, v);
+  return x;
+}
+
+size_t codepoints(const std::string& s) {
+  size_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+double log_sum_exp(std::span<const float> logits) {
   const float mx = *std::max_element(logits.begin(), logits.end());
   double sum = 0;
   for (const float v : logits) sum += std::exp(static_cast<double>(v) - mx);
-  return static_cast<double>(logits[id]) - mx - std::log(sum);
+  return mx + std::log(sum);
+}
+
+// The k most likely ids (ties: the lower id first) with their log-probabilities.
+std::vector<std::pair<uint32_t, double>> top_k(std::span<const float> logits, double lse, int k) {
+  std::vector<std::pair<uint32_t, double>> top;
+  if (k <= 0) return top;
+  std::vector<uint32_t> ids(logits.size());
+  std::iota(ids.begin(), ids.end(), 0u);
+  const auto kk = std::min<size_t>(static_cast<size_t>(k), ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(kk), ids.end(),
+                    [&](uint32_t a, uint32_t b) { return logits[a] != logits[b] ? logits[a] > logits[b] : a < b; });
+  for (size_t i = 0; i < kk; ++i) top.emplace_back(ids[i], static_cast<double>(logits[ids[i]]) - lse);
+  return top;
+}
+
+struct Params {
+  uint64_t max_tokens = 16, n = 1, seed = 0;
+  double temperature = 1.0, top_p = 1.0;
+  bool echo = false;
+  int logprobs = -1;  // -1: none
+  std::vector<std::string> stop;
+};
+
+// Temperature 0: the most likely token. Otherwise softmax(logits / temperature); with top_p < 1
+// only the smallest set of most likely tokens whose probability reaches top_p (nucleus), then
+// renormalized. One uniform draw per token either way, so a seed fixes the sequence; top_p = 1
+// draws exactly as plain sampling does.
+uint32_t sample(const std::vector<float>& last, const Params& p, Rng& rng) {
+  if (p.temperature == 0) return static_cast<uint32_t>(std::max_element(last.begin(), last.end()) - last.begin());
+  const float mx = *std::max_element(last.begin(), last.end());
+  double sum = 0;
+  std::vector<double> pr(last.size());
+  for (size_t k = 0; k < pr.size(); ++k) sum += (pr[k] = std::exp((last[k] - mx) / p.temperature));
+  const double u = rng.uniform();
+  if (p.top_p >= 1) {
+    double r = u * sum;
+    for (size_t k = 0; k < pr.size(); ++k)
+      if ((r -= pr[k]) < 0) return static_cast<uint32_t>(k);
+    return static_cast<uint32_t>(pr.size() - 1);
+  }
+  std::vector<uint32_t> order(pr.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return pr[a] != pr[b] ? pr[a] > pr[b] : a < b; });
+  const double target = p.top_p * sum;
+  double cum = 0;
+  size_t m = 0;
+  while (m < order.size()) {
+    cum += pr[order[m++]];
+    if (cum >= target) break;
+  }
+  double r = u * cum;
+  for (size_t i = 0; i < m; ++i)
+    if ((r -= pr[order[i]]) < 0) return order[i];
+  return order[m - 1];
+}
+
+// The text `ids` add after `context` (decode(context + ids) less decode(context)), so a token gets
+// the leading space a tokenizer drops at the start of a text; decode(ids) where that fails.
+std::string continuation(const tokenizer::Tokenizer& tok, std::span<const uint32_t> context, std::span<const uint32_t> ids) {
+  if (context.empty()) return tok.decode(ids);
+  std::vector<uint32_t> all(context.begin(), context.end());
+  all.insert(all.end(), ids.begin(), ids.end());
+  const std::string full = tok.decode(all), pre = tok.decode(context);
+  if (full.size() >= pre.size() && full.compare(0, pre.size(), pre) == 0) return full.substr(pre.size());
+  return tok.decode(ids);
+}
+
+// One position's log-probabilities: the chosen token's and the `logprobs` most likely.
+struct Position {
+  uint32_t id;
+  double logprob;
+  std::vector<std::pair<uint32_t, double>> top;
+};
+
+Position position(std::span<const float> logits, uint32_t id, int logprobs) {
+  const double lse = log_sum_exp(logits);
+  return {id, static_cast<double>(logits[id]) - lse, top_k(logits, lse, logprobs)};
+}
+
+// One choice: prompt → completion (stop strings, EOS, max_tokens), as OpenAI's choice object plus
+// token_ids (the tokens shown: the prompt's too with echo).
+json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, const std::vector<uint32_t>& prompt, const Params& p, Rng& rng,
+                uint64_t index, uint64_t& produced) {
+  const uint64_t vocab = model.config().vocab_size;
+  const bool want_lp = p.logprobs >= 0;
+  model::Session s(model, prompt.size() + p.max_tokens);
+  std::vector<Position> prompt_pos, out_pos;  // prompt_pos[k]: prompt token k + 1 given those before it
+  std::vector<float> last;
+  if (p.echo && want_lp) {
+    s.forward_all(prompt, [&](uint64_t i, const float* l) {
+      if (i + 1 < prompt.size()) {
+        prompt_pos.push_back(position({l, vocab}, prompt[i + 1], p.logprobs));
+      } else {
+        last.assign(l, l + vocab);
+      }
+    });
+  } else {
+    s.forward(prompt, &last);
+  }
+  const std::span<const uint32_t> context(prompt.data() + (prompt.size() > kPieceContext ? prompt.size() - kPieceContext : 0),
+                                          std::min(prompt.size(), kPieceContext));
+  std::vector<uint32_t> out;
+  std::string finish = "length", completion;
+  bool stopped = false;
+  const auto& eos = model.config().eos_token_ids;
+  for (uint64_t i = 0; i < p.max_tokens; ++i) {
+    const uint32_t next = sample(last, p, rng);
+    if (want_lp) out_pos.push_back(position(last, next, p.logprobs));
+    out.push_back(next);
+    if (std::find(eos.begin(), eos.end(), next) != eos.end()) {
+      finish = "stop";
+      break;
+    }
+    if (!p.stop.empty()) {
+      const std::string text = continuation(*tok, context, out);
+      size_t cut = std::string::npos;
+      for (const auto& st : p.stop) cut = std::min(cut, text.find(st));
+      if (cut != std::string::npos) {
+        completion = text.substr(0, cut);
+        stopped = true;
+        finish = "stop";
+        break;
+      }
+    }
+    if (i + 1 < p.max_tokens) s.forward(std::span<const uint32_t>(&next, 1), &last);
+  }
+  produced += out.size();
+  if (!stopped && tok) completion = continuation(*tok, context, out);
+  const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt) : "";
+  std::vector<uint32_t> shown = out;
+  if (p.echo) shown.insert(shown.begin(), prompt.begin(), prompt.end());
+  json choice = {{"text", p.echo ? prompt_text + completion : completion}, {"index", index}, {"logprobs", nullptr}, {"finish_reason", finish}};
+  choice["token_ids"] = shown;  // an extension: exactly which tokens (clients working in token space)
+  if (want_lp) {
+    // all = prompt + out; a token at all[k]'s text is its continuation of the kPieceContext before it.
+    std::vector<uint32_t> all = prompt;
+    all.insert(all.end(), out.begin(), out.end());
+    auto piece = [&](size_t k, uint32_t id) -> std::string {
+      if (!tok) return std::to_string(id);
+      const size_t from = k > kPieceContext ? k - kPieceContext : 0;
+      return continuation(*tok, std::span<const uint32_t>(all.data() + from, k - from), std::span<const uint32_t>(&id, 1));
+    };
+    json tokens = json::array(), values = json::array(), tops = json::array(), offsets = json::array();
+    size_t offset = p.echo ? 0 : codepoints(prompt_text);
+    auto add = [&](size_t k, const Position* pos) {
+      const std::string text = piece(k, all[k]);
+      tokens.push_back(text);
+      offsets.push_back(offset);
+      offset += codepoints(text);
+      if (!pos) {
+        values.push_back(nullptr);
+        tops.push_back(nullptr);
+        return;
+      }
+      values.push_back(pos->logprob);
+      // The `logprobs` most likely tokens, most likely first, and the chosen one (OpenAI: up to
+      // logprobs + 1 entries); tokens with the same text keep the higher log-probability.
+      json top = json::object();
+      for (const auto& [id, lp] : pos->top) {
+        const std::string t = piece(k, id);
+        if (!top.contains(t)) top[t] = lp;
+      }
+      if (!top.contains(text)) top[text] = pos->logprob;
+      tops.push_back(std::move(top));
+    };
+    if (p.echo)
+      for (size_t k = 0; k < prompt.size(); ++k) add(k, k == 0 ? nullptr : &prompt_pos[k - 1]);
+    for (size_t j = 0; j < out.size(); ++j) add(prompt.size() + j, &out_pos[j]);
+    choice["logprobs"] = {{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
+  }
+  return choice;
 }
 
 }  // namespace
@@ -28,125 +259,153 @@ Completions::Completions(std::unique_ptr<model::Model> model, std::shared_ptr<co
 
 std::string Completions::models() const {
   json j = {{"object", "list"}, {"data", json::array({{{"id", name_}, {"object", "model"}, {"owned_by", "longctx"}}})}};
-  return j.dump();
+  return dump(j);
 }
 
 std::string Completions::complete(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw BadRequest{400, "request body: expected a JSON object with at least \"prompt\", found an empty body"};
   json req;
   try {
     req = json::parse(body);
   } catch (const json::exception& e) {
-    throw BadRequest{400, std::string("request body is not valid JSON: ") + e.what()};
+    throw BadRequest{400, std::string("request body: expected a JSON object, found text that is not valid JSON (") + e.what() + ")"};
   }
-  if (!req.is_object()) throw BadRequest{400, "request body must be a JSON object"};
-  static const std::set<std::string> known = {"prompt", "max_tokens", "temperature", "seed", "logprobs", "echo", "model", "stop", "n", "stream"};
+  if (!req.is_object()) throw BadRequest{400, "request body: expected a JSON object, found " + describe(req)};
+  static const std::set<std::string> known = {"prompt", "max_tokens", "temperature", "top_p", "seed", "logprobs", "echo", "model",
+                                              "stop", "n", "stream", "user", "best_of", "presence_penalty", "frequency_penalty",
+                                              "logit_bias", "suffix"};
   for (const auto& [k, v] : req.items())
-    if (!known.count(k)) throw BadRequest{400, "unknown field \"" + k + "\""};
-  if (req.contains("model") && req["model"].is_string() && req["model"] != name_)
-    throw BadRequest{404, "model \"" + req["model"].get<std::string>() + "\" is not served here (this server has \"" + name_ + "\")"};
-  if (req.value("n", 1) != 1) throw BadRequest{400, "only n = 1 is supported"};
-  if (req.value("stream", false)) throw BadRequest{400, "streaming is not supported"};
-  if (req.contains("stop") && !req["stop"].is_null()) throw BadRequest{400, "stop sequences are not supported"};
-  if (!req.contains("prompt")) throw BadRequest{400, "missing field \"prompt\""};
-  std::vector<uint32_t> prompt;
-  const auto& p = req["prompt"];
-  try {
-    if (p.is_string()) {
-      if (!tok_) throw BadRequest{400, "this server has no tokenizer: send the prompt as token ids"};
-      prompt = tok_->encode(p.get<std::string>());
-    } else if (p.is_array() && !p.empty() && p[0].is_number_integer()) {
-      for (const auto& x : p) {
-        if (!x.is_number_unsigned() || x.get<uint64_t>() >= model_->config().vocab_size)
-          throw BadRequest{400, "prompt token ids must be integers below the vocabulary size " + std::to_string(model_->config().vocab_size)};
-        prompt.push_back(x.get<uint32_t>());
+    if (!known.count(k)) throw BadRequest{400, "unknown field \"" + k + "\"", k};
+
+  // Scalars first (cheap), the prompt (tokenizing) last.
+  if (const json* v = field(req, "model")) {
+    if (!v->is_string()) bad("model", "a string (the served model's name, \"" + name_ + "\")", *v);
+    if (v->get<std::string>() != name_)
+      throw BadRequest{404, "model \"" + v->get<std::string>() + "\" is not served here (this server has \"" + name_ + "\")", "model"};
+  }
+  Params p;
+  if (const json* v = field(req, "max_tokens")) p.max_tokens = get_uint(*v, "max_tokens", 0, UINT64_MAX, "a non-negative integer");
+  if (const json* v = field(req, "temperature")) p.temperature = get_number(*v, "temperature", 0, 2, false, "a number from 0 to 2");
+  if (const json* v = field(req, "top_p")) p.top_p = get_number(*v, "top_p", 0, 1, true, "a number greater than 0 and at most 1");
+  if (const json* v = field(req, "n")) p.n = get_uint(*v, "n", 1, kMaxN, "an integer from 1 to " + std::to_string(kMaxN));
+  if (const json* v = field(req, "best_of")) {
+    const uint64_t b = get_uint(*v, "best_of", 1, kMaxN, "an integer from 1 to " + std::to_string(kMaxN));
+    if (b != p.n) throw BadRequest{400, "best_of: only best_of = n (" + std::to_string(p.n) + ") is supported, found " + describe(*v), "best_of"};
+  }
+  if (const json* v = field(req, "seed")) {
+    if (!v->is_number_integer()) bad("seed", "an integer", *v);
+    p.seed = v->is_number_unsigned() ? v->get<uint64_t>() : static_cast<uint64_t>(v->get<int64_t>());
+  }
+  if (const json* v = field(req, "logprobs"))
+    p.logprobs = static_cast<int>(get_uint(*v, "logprobs", 0, kMaxLogprobs, "null or an integer from 0 to " + std::to_string(kMaxLogprobs)));
+  if (const json* v = field(req, "echo")) {
+    if (!v->is_boolean()) bad("echo", "a boolean", *v);
+    p.echo = v->get<bool>();
+  }
+  if (const json* v = field(req, "stream")) {
+    if (!v->is_boolean()) bad("stream", "a boolean", *v);
+    if (v->get<bool>()) throw BadRequest{400, "stream: streaming is not supported (send false or leave it out)", "stream"};
+  }
+  if (const json* v = field(req, "user"))
+    if (!v->is_string()) bad("user", "a string", *v);
+  for (const char* pen : {"presence_penalty", "frequency_penalty"})
+    if (const json* v = field(req, pen)) {
+      const double x = get_number(*v, pen, -2, 2, false, "a number from -2 to 2");
+      if (x != 0) throw BadRequest{400, std::string(pen) + ": only 0 is supported, found " + describe(*v), pen};
+    }
+  if (const json* v = field(req, "logit_bias")) {
+    if (!v->is_object()) bad("logit_bias", "an object (token id -> bias)", *v);
+    if (!v->empty()) throw BadRequest{400, "logit_bias: only an empty object is supported, found " + describe(*v), "logit_bias"};
+  }
+  if (const json* v = field(req, "suffix")) {
+    if (!v->is_string()) bad("suffix", "a string", *v);
+    if (!v->get<std::string>().empty()) throw BadRequest{400, "suffix: only an empty suffix is supported, found " + describe(*v), "suffix"};
+  }
+  if (const json* v = field(req, "stop")) {
+    const std::string expected = "a non-empty string or a list of up to " + std::to_string(kMaxStops) + " non-empty strings";
+    if (v->is_string()) {
+      if (v->get<std::string>().empty()) bad("stop", expected, *v);
+      p.stop.push_back(v->get<std::string>());
+    } else if (v->is_array()) {
+      if (v->size() > kMaxStops) bad("stop", expected, *v);
+      for (size_t i = 0; i < v->size(); ++i) {
+        const json& s = (*v)[i];
+        if (!s.is_string() || s.get<std::string>().empty()) bad("stop[" + std::to_string(i) + "]", "a non-empty string", s);
+        p.stop.push_back(s.get<std::string>());
       }
     } else {
-      throw BadRequest{400, "prompt must be a string or a non-empty array of token ids"};
+      bad("stop", expected, *v);
     }
-  } catch (const json::exception& e) {
-    throw BadRequest{400, std::string("malformed prompt: ") + e.what()};
+    if (!p.stop.empty() && !tok_) throw BadRequest{400, "stop: this server has no tokenizer, so it cannot match stop strings", "stop"};
   }
-  if (prompt.empty()) throw BadRequest{400, "the prompt has no tokens"};
-  uint64_t max_tokens = 16;
-  double temperature = 1.0;
-  uint64_t seed = 0;
-  bool echo = false;
-  int logprobs = -1;
-  try {
-    if (req.contains("max_tokens") && !req["max_tokens"].is_null()) max_tokens = req["max_tokens"].get<uint64_t>();
-    if (req.contains("temperature") && !req["temperature"].is_null()) temperature = req["temperature"].get<double>();
-    if (req.contains("seed") && !req["seed"].is_null()) seed = req["seed"].get<uint64_t>();
-    echo = req.value("echo", false);
-    if (req.contains("logprobs") && !req["logprobs"].is_null()) logprobs = req["logprobs"].get<int>();
-  } catch (const json::exception& e) {
-    throw BadRequest{400, std::string("a field has the wrong type: ") + e.what()};
+
+  // prompt: a string, a list of token ids, or a batch (a list of strings, a list of token-id lists).
+  const json* pv = field(req, "prompt");
+  if (!pv) throw BadRequest{400, "prompt: required (a string, a list of token ids, a list of strings or a list of token-id lists)", "prompt"};
+  const uint64_t vocab = model_->config().vocab_size;
+  const std::string prompt_expected = "a string, a list of token ids, a list of strings or a list of token-id lists";
+  auto encode = [&](const json& s, const std::string& name) {
+    if (!tok_) throw BadRequest{400, name + ": this server has no tokenizer: send the prompt as token ids", "prompt"};
+    std::vector<uint32_t> ids = tok_->encode(s.get<std::string>());
+    if (ids.empty()) throw BadRequest{400, name + ": expected a prompt of at least one token, found " + describe(s), "prompt"};
+    return ids;
+  };
+  auto ids_of = [&](const json& a, const std::string& name) {
+    if (a.empty()) bad(name, "a non-empty list of token ids", a);
+    std::vector<uint32_t> ids;
+    ids.reserve(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i].is_number_unsigned() || a[i].get<uint64_t>() >= vocab)
+        bad(name + "[" + std::to_string(i) + "]", "a token id (an integer from 0 to " + std::to_string(vocab - 1) + ")", a[i]);
+      ids.push_back(a[i].get<uint32_t>());
+    }
+    return ids;
+  };
+  std::vector<std::vector<uint32_t>> prompts;
+  if (pv->is_string()) {
+    prompts.push_back(encode(*pv, "prompt"));
+  } else if (pv->is_array() && !pv->empty()) {
+    const json& first = (*pv)[0];
+    if (first.is_number()) {
+      prompts.push_back(ids_of(*pv, "prompt"));
+    } else if (first.is_string() || first.is_array()) {
+      for (size_t i = 0; i < pv->size(); ++i) {
+        const json& e = (*pv)[i];
+        const std::string name = "prompt[" + std::to_string(i) + "]";
+        if (first.is_string() && e.is_string()) {
+          prompts.push_back(encode(e, name));
+        } else if (first.is_array() && e.is_array()) {
+          prompts.push_back(ids_of(e, name));
+        } else {
+          bad(name, first.is_string() ? "a string (as prompt[0])" : "a list of token ids (as prompt[0])", e);
+        }
+      }
+    } else {
+      bad("prompt[0]", "a token id, a string or a list of token ids", first);
+    }
+  } else {
+    bad("prompt", prompt_expected, *pv);
   }
-  if (temperature < 0) throw BadRequest{400, "temperature must be >= 0"};
-  if (prompt.size() + max_tokens > max_context_)
-    throw BadRequest{413, "prompt (" + std::to_string(prompt.size()) + " tokens) + max_tokens (" + std::to_string(max_tokens) +
-                              ") exceed the server's context limit of " + std::to_string(max_context_)};
+  for (const auto& pr : prompts)
+    if (pr.size() > max_context_ || p.max_tokens > max_context_ - pr.size())
+      throw BadRequest{413, "prompt (" + std::to_string(pr.size()) + " tokens) + max_tokens (" + std::to_string(p.max_tokens) +
+                                ") exceed the server's context limit of " + std::to_string(max_context_),
+                       "max_tokens"};
 
   std::lock_guard lock(mu_);
-  model::Session s(*model_, prompt.size() + max_tokens);
-  json lp_tokens = json::array(), lp_values = json::array();
-  std::vector<float> last;
-  if (echo && logprobs >= 0) {
-    // Prompt log-probabilities: each token given those before it (the first has none).
-    lp_values.push_back(nullptr);
-    s.forward_all(prompt, [&](uint64_t i, const float* l) {
-      if (i + 1 < prompt.size()) {
-        std::vector<float> row(l, l + model_->config().vocab_size);
-        lp_values.push_back(log_softmax_at(row, prompt[i + 1]));
-      } else {
-        last.assign(l, l + model_->config().vocab_size);
-      }
-    });
-  } else {
-    s.forward(prompt, &last);
-  }
-  Rng rng(seed);
-  std::vector<uint32_t> out;
-  std::string finish = "length";
-  const auto& eos = model_->config().eos_token_ids;
-  for (uint64_t i = 0; i < max_tokens; ++i) {
-    uint32_t next;
-    if (temperature == 0) {
-      next = static_cast<uint32_t>(std::max_element(last.begin(), last.end()) - last.begin());
-    } else {
-      const float mx = *std::max_element(last.begin(), last.end());
-      double sum = 0;
-      std::vector<double> pr(last.size());
-      for (size_t k = 0; k < pr.size(); ++k) sum += (pr[k] = std::exp((last[k] - mx) / temperature));
-      double r = rng.uniform() * sum;
-      next = static_cast<uint32_t>(pr.size() - 1);
-      for (size_t k = 0; k < pr.size(); ++k)
-        if ((r -= pr[k]) < 0) {
-          next = static_cast<uint32_t>(k);
-          break;
-        }
-    }
-    if (logprobs >= 0) lp_values.push_back(log_softmax_at(last, next));
-    out.push_back(next);
-    if (std::find(eos.begin(), eos.end(), next) != eos.end()) {
-      finish = "stop";
-      break;
-    }
-    if (i + 1 < max_tokens) s.forward(std::span<const uint32_t>(&next, 1), &last);
-  }
-  std::vector<uint32_t> shown = out;
-  if (echo) shown.insert(shown.begin(), prompt.begin(), prompt.end());
-  const std::string text = tok_ ? tok_->decode(shown) : "";
-  json choice = {{"text", text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish}};
-  choice["token_ids"] = shown;  // an extension: exactly which tokens (clients working in token space)
-  if (logprobs >= 0) {
-    for (const uint32_t id : shown) lp_tokens.push_back(tok_ ? json(tok_->decode(std::vector<uint32_t>{id})) : json(id));
-    choice["logprobs"] = {{"tokens", lp_tokens}, {"token_logprobs", lp_values}, {"top_logprobs", nullptr}};
+  Rng rng(p.seed);
+  json choices = json::array();
+  uint64_t prompt_tokens = 0, completion_tokens = 0;
+  for (const auto& pr : prompts) {
+    prompt_tokens += pr.size();
+    for (uint64_t c = 0; c < p.n; ++c) choices.push_back(run_choice(*model_, tok_.get(), pr, p, rng, choices.size(), completion_tokens));
   }
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   json resp = {{"id", "cmpl-" + std::to_string(++counter_)}, {"object", "text_completion"}, {"created", now}, {"model", name_},
-               {"choices", json::array({choice})},
-               {"usage", {{"prompt_tokens", prompt.size()}, {"completion_tokens", out.size()}, {"total_tokens", prompt.size() + out.size()}}}};
-  return resp.dump();
+               {"choices", std::move(choices)},
+               {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}, {"total_tokens", prompt_tokens + completion_tokens}}}};
+  return dump(resp);
 }
 
 }  // namespace longctx::serve

@@ -21,9 +21,22 @@ struct ServeArgs {
   double rope_theta = 0;
 };
 
-std::string error_body(const std::string& message, int status) {
-  nlohmann::json j = {{"error", {{"message", message}, {"type", status == 404 ? "not_found_error" : "invalid_request_error"}, {"code", status}}}};
-  return j.dump();
+// OpenAI's error shape: {"error": {"message", "type", "param" (the field, or null), "code"}}.
+std::string error_body(const std::string& message, int status, const std::string& param = "") {
+  const char* type = status == 404 ? "not_found_error" : status >= 500 ? "server_error" : "invalid_request_error";
+  nlohmann::json j = {{"error", {{"message", message}, {"type", type}, {"param", param.empty() ? nlohmann::json() : nlohmann::json(param)}, {"code", status}}}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// What httplib's own refusals (no route, unreadable request, too large) say.
+std::string http_error_message(const httplib::Request& req, int status) {
+  switch (status) {
+    case 404: return "not found: " + req.method + " " + req.path + " (this server has GET /health, GET /v1/models, POST /v1/completions)";
+    case 405: return "method not allowed: " + req.method + " " + req.path;
+    case 413: return "request too large";
+    case 400: return "request body: the HTTP request could not be read (a POST needs a Content-Length and a JSON object as its body)";
+    default: return "HTTP error " + std::to_string(status);
+  }
 }
 
 int run(const ServeArgs& a) {
@@ -44,14 +57,17 @@ int run(const ServeArgs& a) {
       res.set_content(api.complete(req.body), "application/json");
     } catch (const serve::BadRequest& e) {
       res.status = e.status;
-      res.set_content(error_body(e.message, e.status), "application/json");
+      res.set_content(error_body(e.message, e.status, e.param), "application/json");
     } catch (const std::exception& e) {
       res.status = 500;
       res.set_content(error_body(std::string("internal error: ") + e.what(), 500), "application/json");
+    } catch (...) {
+      res.status = 500;
+      res.set_content(error_body("internal error", 500), "application/json");
     }
   });
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) res.set_content(error_body(res.status == 413 ? "request too large" : "not found", res.status), "application/json");
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(error_body(http_error_message(req, res.status), res.status), "application/json");
   });
   int port = a.port;
   if (port == 0) {
