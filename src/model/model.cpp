@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -58,16 +60,49 @@ void apply_rope(float* v, uint64_t heads, uint64_t hd, const float* cos, const f
   }
 }
 
-std::vector<float> take(std::map<std::string, std::vector<float>>& all, const std::string& name, uint64_t expect, const std::string& dir) {
-  const auto it = all.find(name);
-  if (it == all.end()) throw Error(dir + ": the checkpoint has no tensor " + name);
-  if (it->second.size() != expect)
-    throw Error(dir + ": tensor " + name + " has " + std::to_string(it->second.size()) + " elements, the config implies " +
-                std::to_string(expect));
-  std::vector<float> v = std::move(it->second);
-  all.erase(it);
-  return v;
+std::string shape_str(const std::vector<uint64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
 }
+
+// The checkpoint's tensors, headers read first: every name and shape is checked against the config
+// before any weight is read (a tensor with the right number of elements but another shape, a
+// transposed matrix say, is refused by name).
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::string& dir) : dir_(dir) {
+    for (const auto& f : checkpoint_files(dir)) {
+      files_.push_back(std::make_unique<SafetensorsFile>(f));
+      for (const auto& [name, info] : files_.back()->tensors()) {
+        if (!where_.emplace(name, files_.back().get()).second)
+          throw Error(f + ": tensor " + name + " is also in " + where_.at(name)->path());
+      }
+    }
+  }
+  bool has(const std::string& name) const { return where_.count(name) != 0; }
+  void expect(const std::string& name, const std::vector<uint64_t>& shape) {
+    const auto it = where_.find(name);
+    if (it == where_.end()) throw Error(dir_ + ": the checkpoint has no tensor " + name);
+    const auto& got = it->second->tensors().at(name).shape;
+    if (got != shape)
+      throw Error(it->second->path() + ": tensor " + name + " has shape " + shape_str(got) + ", the config implies " + shape_str(shape));
+    expected_.insert(name);
+  }
+  // After every expect(): refuses anything else (rotary_emb.inv_freq buffers aside).
+  void no_others() const {
+    for (const auto& [name, f] : where_)
+      if (!expected_.count(name) && name.find("rotary_emb.inv_freq") == std::string::npos)
+        throw Error(dir_ + ": unexpected tensor " + name + " (not a LLaMA/Mistral weight: biases and extra modules are not supported)");
+  }
+  std::vector<float> take(const std::string& name) const { return where_.at(name)->read_f32(name); }
+
+ private:
+  std::string dir_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const SafetensorsFile*> where_;
+  std::set<std::string> expected_;
+};
 
 }  // namespace
 
@@ -76,37 +111,45 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const ModelOptions& o
   m->c_ = LlamaConfig::load(dir + "/config.json");
   m->opt_ = options;
   const LlamaConfig& c = m->c_;
-  const std::vector<std::string> files = checkpoint_files(dir);
-  std::map<std::string, std::vector<float>> all;
-  for (const auto& f : files) {
-    const SafetensorsFile st(f);
-    for (const auto& [name, info] : st.tensors()) all[name] = st.read_f32(name);
-  }
+  Checkpoint ck(dir);
   const uint64_t d = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads, I = c.intermediate_size;
-  m->embed = take(all, "model.embed_tokens.weight", c.vocab_size * d, dir);
-  m->final_norm = take(all, "model.norm.weight", d, dir);
-  if (all.count("lm_head.weight")) {
-    m->lm_head = take(all, "lm_head.weight", c.vocab_size * d, dir);
-  } else if (!c.tie_word_embeddings) {
-    throw Error(dir + ": no lm_head.weight and tie_word_embeddings is false");
-  }
+  const uint64_t V = c.vocab_size;
+  const bool has_head = ck.has("lm_head.weight");
+  if (!has_head && !c.tie_word_embeddings) throw Error(dir + ": no lm_head.weight and tie_word_embeddings is false");
+  auto layer = [](uint64_t i) { return "model.layers." + std::to_string(i) + "."; };
+  ck.expect("model.embed_tokens.weight", {V, d});
+  ck.expect("model.norm.weight", {d});
+  if (has_head) ck.expect("lm_head.weight", {V, d});
   for (uint64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
+    const std::string p = layer(i);
+    ck.expect(p + "input_layernorm.weight", {d});
+    ck.expect(p + "self_attn.q_proj.weight", {H * hd, d});
+    ck.expect(p + "self_attn.k_proj.weight", {KV * hd, d});
+    ck.expect(p + "self_attn.v_proj.weight", {KV * hd, d});
+    ck.expect(p + "self_attn.o_proj.weight", {d, H * hd});
+    ck.expect(p + "post_attention_layernorm.weight", {d});
+    ck.expect(p + "mlp.gate_proj.weight", {I, d});
+    ck.expect(p + "mlp.up_proj.weight", {I, d});
+    ck.expect(p + "mlp.down_proj.weight", {d, I});
+  }
+  ck.no_others();
+  m->embed = ck.take("model.embed_tokens.weight");
+  m->final_norm = ck.take("model.norm.weight");
+  if (has_head) m->lm_head = ck.take("lm_head.weight");
+  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = layer(i);
     LayerWeights l;
-    l.attn_norm = take(all, p + "input_layernorm.weight", d, dir);
-    l.wq = take(all, p + "self_attn.q_proj.weight", H * hd * d, dir);
-    l.wk = take(all, p + "self_attn.k_proj.weight", KV * hd * d, dir);
-    l.wv = take(all, p + "self_attn.v_proj.weight", KV * hd * d, dir);
-    l.wo = take(all, p + "self_attn.o_proj.weight", d * H * hd, dir);
-    l.mlp_norm = take(all, p + "post_attention_layernorm.weight", d, dir);
-    l.w_gate = take(all, p + "mlp.gate_proj.weight", I * d, dir);
-    l.w_up = take(all, p + "mlp.up_proj.weight", I * d, dir);
-    l.w_down = take(all, p + "mlp.down_proj.weight", d * I, dir);
+    l.attn_norm = ck.take(p + "input_layernorm.weight");
+    l.wq = ck.take(p + "self_attn.q_proj.weight");
+    l.wk = ck.take(p + "self_attn.k_proj.weight");
+    l.wv = ck.take(p + "self_attn.v_proj.weight");
+    l.wo = ck.take(p + "self_attn.o_proj.weight");
+    l.mlp_norm = ck.take(p + "post_attention_layernorm.weight");
+    l.w_gate = ck.take(p + "mlp.gate_proj.weight");
+    l.w_up = ck.take(p + "mlp.up_proj.weight");
+    l.w_down = ck.take(p + "mlp.down_proj.weight");
     m->layers.push_back(std::move(l));
   }
-  for (const auto& [name, v] : all)
-    if (name.find("rotary_emb.inv_freq") == std::string::npos)
-      throw Error(dir + ": unexpected tensor " + name + " (not a LLaMA/Mistral weight: biases and extra modules are not supported)");
   return m;
 }
 

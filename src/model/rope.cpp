@@ -55,7 +55,9 @@ Rope::Rope(const LlamaConfig& c, double theta_override, uint64_t pin_length)
     build(pin_, base_ * std::pow(s.factor * static_cast<double>(pin_) / c.max_position_embeddings - (s.factor - 1),
                                  static_cast<double>(dim) / (dim - 2)));
   } else {
-    build(initial, base_);
+    // Built as far as needed (ensure grows it): max_position_embeddings may be millions of
+    // positions that a run never reaches.
+    build(std::min<uint64_t>(initial, 8192), base_);
   }
 }
 
@@ -79,7 +81,11 @@ void Rope::build(uint64_t length, double base) {
 void Rope::ensure(uint64_t length) {
   if (length <= cached_) return;
   const auto& s = c_.rope_scaling;
-  if (s.type == "dynamic" && pin_ == 0) {
+  if (s.type == "dynamic" && pin_ == 0 && length <= c_.max_position_embeddings) {
+    // Within max_position_embeddings the base does not grow; the table does, geometrically (decoding
+    // adds one position at a time).
+    build(std::max(length, std::min(2 * cached_, c_.max_position_embeddings)), base_);
+  } else if (s.type == "dynamic" && pin_ == 0) {
     // transformers 4.35: a longer sequence rebuilds the table with a base grown for its length.
     const double d = static_cast<double>(c_.head_dim);
     const double base = base_ * std::pow(s.factor * static_cast<double>(length) / c_.max_position_embeddings - (s.factor - 1), d / (d - 2));
@@ -97,7 +103,7 @@ void Rope::ensure(uint64_t length) {
       }
     cached_ = length;
   } else {
-    build(length, base_);
+    build(std::max(length, 2 * cached_), base_);  // the same frequencies at every length: grown geometrically
   }
 }
 

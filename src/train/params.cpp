@@ -11,6 +11,15 @@
 #include "longctx/util/rng.h"
 
 namespace longctx::train {
+namespace {
+
+std::string shape_str(const std::vector<uint64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
 
 ParamLayout::ParamLayout(const model::LlamaConfig& c) {
   const uint64_t d = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads;
@@ -59,9 +68,9 @@ void ParamLayout::load(float* params, const std::string& dir) const {
       if (name.find("rotary_emb.inv_freq") != std::string::npos) continue;
       const auto it = want.find(name);
       if (it == want.end()) throw Error(f + ": unexpected tensor " + name + " for this config");
-      if (info.elements() != it->second->size)
-        throw Error(f + ": tensor " + name + " has " + std::to_string(info.elements()) + " elements, the config implies " +
-                    std::to_string(it->second->size));
+      if (info.shape != it->second->shape)
+        throw Error(f + ": tensor " + name + " has shape " + shape_str(info.shape) + ", the config implies " + shape_str(it->second->shape));
+      if (got.count(name)) throw Error(f + ": tensor " + name + " appears in two of the checkpoint's files");
       const auto v = st.read_f32(name);
       std::copy(v.begin(), v.end(), params + it->second->offset);
       got[name] = true;
@@ -107,7 +116,9 @@ void ParamLayout::load_buffer(float* buf, const std::string& prefix, const std::
   for (const auto& t : tensors_) {
     const auto it = st.tensors().find(prefix + t.name);
     if (it == st.tensors().end()) throw Error(path + ": no tensor " + prefix + t.name);
-    if (it->second.elements() != t.size) throw Error(path + ": tensor " + prefix + t.name + " has the wrong size");
+    if (it->second.shape != t.shape)
+      throw Error(path + ": tensor " + prefix + t.name + " has shape " + shape_str(it->second.shape) + ", the config implies " +
+                  shape_str(t.shape));
     const auto v = st.read_f32(prefix + t.name);
     std::copy(v.begin(), v.end(), buf + t.offset);
   }

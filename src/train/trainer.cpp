@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -67,6 +68,7 @@ json training_config(const TrainOptions& o) {
   } catch (const json::exception& e) {
     throw Error(path + ": invalid JSON: " + e.what());
   }
+  if (!j.is_object()) throw Error(path + ": expected a JSON object, found " + std::string(j.type_name()));
   if (!j.contains("architectures")) j["architectures"] = {"LlamaForCausalLM"};
   if (!j.contains("model_type")) j["model_type"] = "llama";
   if (o.rope_theta > 0) j["rope_theta"] = o.rope_theta;
@@ -127,6 +129,12 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   const std::string config_text = cj.dump(2) + "\n";
   const model::LlamaConfig c = model::LlamaConfig::parse(config_text, o.init.empty() ? o.config : o.init + "/config.json");
   const ParamLayout lay(c);
+  // Parameters, gradients and AdamW's two moments: 16 bytes a parameter, before any activation.
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && lay.total() > static_cast<uint64_t>(pages) / 16 * static_cast<uint64_t>(page))
+    throw Error((o.init.empty() ? o.config : o.init + "/config.json") + ": a model of " + std::to_string(lay.total()) +
+                " parameters needs " + std::to_string(lay.total() / (uint64_t{1} << 26)) + " GiB for weights, gradients and AdamW moments; this machine has " +
+                std::to_string(static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 30) + " GiB");
   const Dataset data = load_data(o.data, o.max_sequences);
   const uint64_t T = data.T;
   for (const uint32_t t : data.tokens)

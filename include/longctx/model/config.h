@@ -26,7 +26,10 @@ struct LlamaConfig {
   std::vector<uint32_t> eos_token_ids;  // generation stops at these (config.json eos_token_id)
   RopeScaling rope_scaling;
   // Throws Error("PATH: ...") for anything missing, inconsistent or unsupported (an unknown
-  // rope_scaling type, sliding windows, biases, another architecture...).
+  // rope_scaling type, sliding windows, biases, another architecture...): one line, naming the key,
+  // what was expected and what was found for a wrong value (a size that is not a positive JSON
+  // integer within bounds, heads that do not divide, eps or theta not finite and > 0...). A config
+  // that parses has every weight matrix and the whole model within 2^40 elements.
   static LlamaConfig load(const std::string& path);
   // The same from config.json's text; `path` names it in errors.
   static LlamaConfig parse(const std::string& text, const std::string& path);

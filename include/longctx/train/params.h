@@ -38,7 +38,7 @@ class ParamLayout {
   uint64_t lm_head() const { return lm_head_; }  // == embed() when tied
   const std::vector<LayerSlots>& layers() const { return layers_; }
   // Reads a checkpoint folder's weights (any dtype the engine reads; sharded or not). Throws Error
-  // naming the folder for a missing, extra or mis-sized tensor.
+  // naming the folder or file for a missing, extra or mis-shaped tensor.
   void load(float* params, const std::string& dir) const;
   // Hugging Face's LlamaPreTrainedModel initialisation: N(0, std) for every matrix, 1 for the
   // RMSNorm gains; a normal sequence fixed by this code (xoshiro256** + Box-Muller), not by the
