@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "longctx/text/utf8.h"
 
@@ -10,6 +11,44 @@ namespace longctx::tokenizer {
 namespace {
 constexpr uint32_t kInf = ~0u;
 }  // namespace
+
+BpeBacktrack::Arrays BpeBacktrack::arrays() const {
+  static_assert(sizeof(Node) == 4 * sizeof(uint32_t));
+  return Arrays{rank_, left_, right_, length_, next_prefix_,
+                std::span<const uint32_t>(reinterpret_cast<const uint32_t*>(nodes_.data()), nodes_.size() * 4), dense_,
+                edge_};
+}
+
+BpeBacktrack::BpeBacktrack(const BpeModel& model, const Arrays& a, bool* ok) : model_(model) {
+  const size_t n = model.size();
+  *ok = false;
+  if (a.rank.size() != n || a.left.size() != n || a.right.size() != n || a.length.size() != n ||
+      a.next_prefix.size() != n || a.nodes.size() % 4 || a.nodes.empty() || a.edge.size() != a.nodes.size() / 4 ||
+      a.dense.size() % 256)
+    return;
+  const size_t nodes = a.nodes.size() / 4, tables = a.dense.size() / 256;
+  auto id = [n](uint32_t v) { return v == kNone || v < n; };
+  for (size_t t = 0; t < n; ++t)
+    if (!id(a.left[t]) || !id(a.right[t]) || !id(a.next_prefix[t]) ||
+        (a.length[t] != 0 && a.length[t] != model.token_bytes(static_cast<uint32_t>(t)).size()))
+      return;
+  for (size_t i = 0; i < nodes; ++i) {
+    const uint32_t first = a.nodes[4 * i], count = a.nodes[4 * i + 1], token = a.nodes[4 * i + 2], dense = a.nodes[4 * i + 3];
+    if (first > nodes || count > nodes - first || !id(token) || (dense != kNone && dense >= tables)) return;
+  }
+  for (const uint32_t c : a.dense)
+    if (c != kNone && c >= nodes) return;
+  rank_.assign(a.rank.begin(), a.rank.end());
+  left_.assign(a.left.begin(), a.left.end());
+  right_.assign(a.right.begin(), a.right.end());
+  length_.assign(a.length.begin(), a.length.end());
+  next_prefix_.assign(a.next_prefix.begin(), a.next_prefix.end());
+  nodes_.resize(nodes);
+  std::memcpy(nodes_.data(), a.nodes.data(), a.nodes.size_bytes());
+  edge_.assign(a.edge.begin(), a.edge.end());
+  dense_.assign(a.dense.begin(), a.dense.end());
+  *ok = true;
+}
 
 // Every token's own merge tree, without re-running BPE on each token: a base symbol (one byte, or
 // one character for SentencePiece-style models) encodes to itself; a longer token t does iff

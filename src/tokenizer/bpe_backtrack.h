@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,14 @@ class BpeBacktrack {
 
   // Builds the trie of reachable tokens and every token's merge tree (~0.1 s for 128K tokens).
   explicit BpeBacktrack(const BpeModel& model);
+  // The same tables as a previous build wrote them out (tokenizer_cache.cpp); `ok` is false when
+  // they do not hold together for this model (the caller then builds them anew).
+  struct Arrays {
+    std::span<const uint32_t> rank, left, right, length, next_prefix, nodes, dense;
+    std::span<const uint8_t> edge;
+  };
+  BpeBacktrack(const BpeModel& model, const Arrays& a, bool* ok);
+  Arrays arrays() const;
 
   // Appends the encoding of s, whose every character must be a single-symbol token (the caller
   // splits unknown characters off first).
@@ -66,7 +75,7 @@ class BpeBacktrack {
   // contiguous (a short scan, not a hash probe per byte); nodes with many children (the root,
   // and nodes near it) get a 256-entry table instead.
   static constexpr uint32_t kDenseFrom = 12;
-  struct Node {
+  struct Node {  // four uint32 (Arrays::nodes holds them flat)
     uint32_t first_child = 0;
     uint32_t children = 0;
     uint32_t token = kNone;  // the token ending here

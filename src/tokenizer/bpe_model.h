@@ -103,6 +103,10 @@ class BpeModel {
   // Whether long words may use the backtracking encoder: every character is either a symbol or
   // falls back to byte tokens that no merge involves (so unknown characters are barriers).
   bool backtrack_usable() const { return backtrack_usable_; }
+  // Builds the backtracking tables now (Tokenizer::load does, so that no encode pays for it).
+  void prepare_backtrack() const {
+    if (backtrack_usable_) backtrack();
+  }
   // Test hook: the same word through the backtracking encoder, whatever its length.
   void encode_word_backtrack(std::string_view word, std::vector<uint32_t>& out, BpeScratch& scratch) const;
 

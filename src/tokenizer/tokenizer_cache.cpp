@@ -2,6 +2,8 @@
 // tables a build from JSON makes.
 #include "tokenizer_cache.h"
 
+#include "bpe_backtrack.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -28,7 +30,7 @@ namespace {
 constexpr char kMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', 'C'};
 // Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id changes
 // with any change to the linked code anyway; the version is a second, explicit guard.)
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: the backtracking encoder's tables
 constexpr size_t kAlign = 64;
 
 // The sizes the raw arrays depend on, and the byte order.
@@ -132,6 +134,15 @@ enum Section : uint32_t {
   kMergeFilter,
   kJoinAscii,
   kJoinPairs,
+  // The backtracking encoder (bpe_backtrack.h), empty when the model cannot use it.
+  kBtRank,
+  kBtLeft,
+  kBtRight,
+  kBtLength,
+  kBtNextPrefix,
+  kBtNodes,
+  kBtDense,
+  kBtEdge,
   kSectionCount
 };
 
@@ -244,6 +255,17 @@ struct CacheCodec {
     p[kMergeFilter] = bytes_of(m.merge_filter_.words());
     p[kJoinAscii] = bytes_of(std::span<const uint64_t>(t.joins.ascii_));
     p[kJoinPairs] = bytes_of(t.joins.pairs_.slots());
+    if (const BpeBacktrack* bt = m.backtrack_ready_.load(std::memory_order_acquire)) {
+      const BpeBacktrack::Arrays a = bt->arrays();
+      p[kBtRank] = bytes_of(a.rank);
+      p[kBtLeft] = bytes_of(a.left);
+      p[kBtRight] = bytes_of(a.right);
+      p[kBtLength] = bytes_of(a.length);
+      p[kBtNextPrefix] = bytes_of(a.next_prefix);
+      p[kBtNodes] = bytes_of(a.nodes);
+      p[kBtDense] = bytes_of(a.dense);
+      p[kBtEdge] = bytes_of(a.edge);
+    }
   }
 
   // Views of the sections; false where they do not hold together.
@@ -301,6 +323,19 @@ struct CacheCodec {
     std::span<const uint64_t> words;
     if (!typed(p[kTokenFilter], words) || !m->token_filter_.view(words)) return false;
     if (!typed(p[kMergeFilter], words) || !m->merge_filter_.view(words)) return false;
+    if (s.backtrack_usable && !p[kBtNodes].empty()) {
+      BpeBacktrack::Arrays a;
+      if (!typed(p[kBtRank], a.rank) || !typed(p[kBtLeft], a.left) || !typed(p[kBtRight], a.right) ||
+          !typed(p[kBtLength], a.length) || !typed(p[kBtNextPrefix], a.next_prefix) || !typed(p[kBtNodes], a.nodes) ||
+          !typed(p[kBtDense], a.dense) || !typed(p[kBtEdge], a.edge))
+        return false;
+      bool ok;
+      auto bt = std::make_unique<BpeBacktrack>(*m, a, &ok);
+      if (!ok) return false;
+      m->backtrack_ = std::move(bt);
+      m->backtrack_claimed_.store(true);
+      m->backtrack_ready_.store(m->backtrack_.get(), std::memory_order_release);
+    }
     c.model = std::move(m);
 
     if (!typed(p[kJoinAscii], words) || words.size() != JoinTable::kAsciiWords) return false;
@@ -476,9 +511,15 @@ std::vector<std::string> tokenizer_cache_paths(const std::string& path) {
 std::unique_ptr<TokenizerImpl> load_tokenizer_file(const std::string& path) {
   std::optional<SourceMap> source;
   if (!tokenizer_cache_disabled() && !build_id().empty()) source.emplace(path);
+  // The backtracking encoder's tables are built at load, not on the first long word, so that
+  // encoding pays no one-time cost (0.05-0.3 s) and a cache holds them.
+  auto with_backtrack = [](std::unique_ptr<TokenizerImpl> t) {
+    t->model->prepare_backtrack();
+    return t;
+  };
   if (!source || !source->ok()) {  // no cache; or a FIFO, an empty or missing file: read_file says
     const std::string json = read_file(path);
-    return build_tokenizer(json, path);
+    return with_backtrack(build_tokenizer(json, path));
   }
   SourceKey key = key_of(source->view());
   const std::vector<std::string> places = tokenizer_cache_paths(path);
@@ -493,7 +534,7 @@ std::unique_ptr<TokenizerImpl> load_tokenizer_file(const std::string& path) {
   BuildOptions options;
   options.config = &config;
   options.padded = true;
-  auto t = build_tokenizer(json, path, options);
+  auto t = with_backtrack(build_tokenizer(json, path, options));
   for (size_t i = 0; i < places.size(); ++i) {
     if (i > 0) {
       std::error_code ec;
