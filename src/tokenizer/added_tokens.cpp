@@ -40,7 +40,7 @@ uint32_t AddedTokenMatcher::child(uint32_t node, uint8_t byte) const {
 
 namespace {
 // Rust's char::is_whitespace (White_Space) and the alphanumeric test HF uses for single_word.
-bool is_space_cp(uint32_t cp) { return text::char_class(cp) & text::kSpace; }
+bool is_space_cp(uint32_t cp) { return text::is_white_space(cp); }
 bool is_word_cp(uint32_t cp) { return (text::char_class(cp) & (text::kLetter | text::kNumber)) || cp == '_'; }
 
 uint32_t cp_before(std::string_view s, uint32_t i) {

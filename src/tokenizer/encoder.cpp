@@ -5,7 +5,6 @@
 #include "longctx/text/utf8.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "piece_cache.h"
-#include "replace.h"
 #include "tokenizer_impl.h"
 
 namespace longctx::tokenizer {
@@ -18,13 +17,7 @@ class EncoderState {
     if (opt.add_special_tokens) out.insert(out.end(), t_.prefix_ids.begin(), t_.prefix_ids.end());
     matches_.clear();
     if (opt.parse_special || t_.matcher->has_non_special()) t_.matcher->find(text, opt.parse_special, matches_);
-    uint32_t pos = 0;
-    for (const AddedMatch& m : matches_) {
-      if (m.begin > pos) segment(text.substr(pos, m.begin - pos), pos == 0, opt, out);
-      out.push_back(m.id);
-      pos = m.end;
-    }
-    if (pos < text.size()) segment(text.substr(pos), pos == 0, opt, out);
+    between(text, matches_, out, [&](std::string_view gap, bool at_start) { segment(gap, at_start, opt, out); });
     if (opt.add_special_tokens) out.insert(out.end(), t_.suffix_ids.begin(), t_.suffix_ids.end());
   }
 
@@ -46,13 +39,20 @@ class EncoderState {
     }
     nmatches_.clear();
     if (opt.parse_special || t_.normalized_matcher->has_non_special()) t_.normalized_matcher->find(s, opt.parse_special, nmatches_);
+    between(s, nmatches_, out, [&](std::string_view gap, bool at_start) { pre_tokenize(gap, at_zero && at_start, out); });
+  }
+
+  // Emits the added tokens found in text, in order, and hands each non-empty run between them to
+  // f(run, whether it starts the text).
+  template <class F>
+  static void between(std::string_view text, const std::vector<AddedMatch>& matches, std::vector<uint32_t>& out, F&& f) {
     uint32_t pos = 0;
-    for (const AddedMatch& m : nmatches_) {
-      if (m.begin > pos) pre_tokenize(s.substr(pos, m.begin - pos), at_zero && pos == 0, out);
+    for (const AddedMatch& m : matches) {
+      if (m.begin > pos) f(text.substr(pos, m.begin - pos), pos == 0);
       out.push_back(m.id);
       pos = m.end;
     }
-    if (pos < s.size()) pre_tokenize(s.substr(pos), at_zero && pos == 0, out);
+    if (pos < text.size()) f(text.substr(pos), pos == 0);
   }
 
   void pre_tokenize(std::string_view normalized, bool first, std::vector<uint32_t>& out) {
@@ -66,14 +66,8 @@ class EncoderState {
     std::string_view s = normalized;
     if (t_.metaspace || t_.byte_level_prefix_space) {
       buf_.assign(normalized);
-      if (t_.metaspace) {
-        const MetaspaceSpec& m = *t_.metaspace;
-        replace_all(buf_, " ", m.replacement, tmp_);
-        const bool prepend = m.scheme == MetaspaceSpec::Scheme::kAlways ||
-                             (m.scheme == MetaspaceSpec::Scheme::kFirst && first);
-        if (prepend && buf_.compare(0, m.replacement.size(), m.replacement) != 0) buf_.insert(0, m.replacement);
-      }
-      if (t_.byte_level_prefix_space && buf_[0] != ' ') buf_.insert(0, " ");
+      if (t_.metaspace) apply_metaspace(*t_.metaspace, first, buf_, tmp_);
+      if (t_.byte_level_prefix_space) add_prefix_space(buf_);
       s = buf_;
     }
     const auto n = static_cast<uint32_t>(s.size());

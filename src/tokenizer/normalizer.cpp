@@ -9,7 +9,7 @@ namespace longctx::tokenizer {
 namespace {
 
 bool is_space_at(std::string_view s, size_t i, int* len) {
-  return text::char_class(text::utf8_decode(s.data() + i, s.data() + s.size(), len)) & text::kSpace;
+  return text::is_white_space(text::utf8_decode(s.data() + i, s.data() + s.size(), len));
 }
 
 // HF's lrstrip: leading / trailing characters with Rust's char::is_whitespace (White_Space).

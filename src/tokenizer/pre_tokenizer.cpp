@@ -30,9 +30,6 @@ void predicate_matches(const std::string& s, uint32_t begin, uint32_t end, Pred 
   if (gap < end || begin == end) out.push_back({gap, end, false});
 }
 
-// Rust's char::is_numeric, of the Rust HF was built with (Unicode 17).
-bool is_numeric(uint32_t cp) { return text::is_numeric_rust(cp); }
-bool is_space(uint32_t cp) { return text::char_class(cp) & text::kSpace; }
 // HF's is_punc: ASCII punctuation, or punctuation as the unicode_categories crate has it.
 bool is_punc(uint32_t cp) {
   if (cp < 128) return (cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') || (cp >= '{' && cp <= '~');
@@ -61,7 +58,7 @@ void whitespace_matches(const std::string& s, uint32_t begin, uint32_t end, std:
   for (uint32_t i = begin; i < end;) {
     int len;
     const uint32_t cp = text::utf8_decode(s.data() + i, s.data() + end, &len);
-    const int kind = is_word(cp) ? 1 : is_space(cp) ? 0 : 2;
+    const int kind = is_word(cp) ? 1 : text::is_white_space(cp) ? 0 : 2;
     if (kind != run) {
       close(i);
       if (kind) {
@@ -124,6 +121,16 @@ uint32_t first_cp(std::string_view s) {
 
 }  // namespace
 
+void apply_metaspace(const MetaspaceSpec& m, bool at_zero, std::string& s, std::string& tmp) {
+  replace_all(s, " ", m.replacement, tmp);
+  const bool prepend = m.scheme == MetaspaceSpec::Scheme::kAlways || (m.scheme == MetaspaceSpec::Scheme::kFirst && at_zero);
+  if (prepend && s.compare(0, m.replacement.size(), m.replacement) != 0) s.insert(0, m.replacement);
+}
+
+void add_prefix_space(std::string& s) {
+  if (s[0] != ' ') s.insert(0, " ");
+}
+
 void PreTokenizerRun::split(const PreTokenizerStep& step, const std::string& text, std::vector<PiecesSpan>& pieces) {
   next_.clear();
   for (const PiecesSpan& p : pieces) {
@@ -147,9 +154,9 @@ void PreTokenizerRun::split(const PreTokenizerStep& step, const std::string& tex
         invert = false;
         break;
       }
-      case Kind::kDigits: predicate_matches(text, p.begin, p.end, is_numeric, matches_); break;
+      case Kind::kDigits: predicate_matches(text, p.begin, p.end, text::is_numeric_rust, matches_); break;
       case Kind::kPunctuation: predicate_matches(text, p.begin, p.end, is_punc, matches_); break;
-      case Kind::kWhitespaceSplit: predicate_matches(text, p.begin, p.end, is_space, matches_); break;
+      case Kind::kWhitespaceSplit: predicate_matches(text, p.begin, p.end, text::is_white_space, matches_); break;
       case Kind::kCharDelimiter: {
         const uint32_t d = step.delimiter;
         predicate_matches(text, p.begin, p.end, [d](uint32_t cp) { return cp == d; }, matches_);
@@ -168,20 +175,12 @@ void PreTokenizerRun::split(const PreTokenizerStep& step, const std::string& tex
 
 void PreTokenizerRun::rewrite(const PreTokenizerStep& step, std::string& text, std::vector<PiecesSpan>& pieces) {
   buf_.clear();
-  std::string piece, tmp;
   for (PiecesSpan& p : pieces) {
-    piece.assign(text, p.begin, p.end - p.begin);
-    if (step.kind == Kind::kByteLevel) {
-      if (piece[0] != ' ') piece.insert(0, " ");
-    } else {
-      const MetaspaceSpec& m = step.metaspace;
-      replace_all(piece, " ", m.replacement, tmp);
-      const bool starts = piece.compare(0, m.replacement.size(), m.replacement) == 0;
-      if (!starts && (m.scheme == MetaspaceSpec::Scheme::kAlways || (m.scheme == MetaspaceSpec::Scheme::kFirst && p.at_zero)))
-        piece.insert(0, m.replacement);
-    }
+    piece_.assign(text, p.begin, p.end - p.begin);
+    if (step.kind == Kind::kByteLevel) add_prefix_space(piece_);
+    else apply_metaspace(step.metaspace, p.at_zero, piece_, tmp_);
     p.begin = static_cast<uint32_t>(buf_.size());
-    buf_ += piece;
+    buf_ += piece_;
     p.end = static_cast<uint32_t>(buf_.size());
   }
   text.swap(buf_);

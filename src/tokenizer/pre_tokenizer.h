@@ -51,6 +51,12 @@ struct PreTokenizerStep {
   uint32_t delimiter = 0;  // CharDelimiter: a code point
 };
 
+// What Metaspace does to a piece before it splits: spaces become the replacement, which is also
+// prepended as the scheme says (`at_zero`: the piece starts at original offset 0). s is non-empty.
+void apply_metaspace(const MetaspaceSpec& m, bool at_zero, std::string& s, std::string& tmp);
+// ByteLevel's add_prefix_space: a space before a non-empty piece that does not start with one.
+void add_prefix_space(std::string& s);
+
 struct PiecesSpan {
   uint32_t begin, end;
   bool at_zero;  // starts at original offset 0 (Metaspace "first")
@@ -69,7 +75,7 @@ class PreTokenizerRun {
   std::vector<PiecesSpan> next_;
   std::vector<RegexPiece> matches_, marked_;
   std::vector<Span> spans_;
-  std::string buf_;
+  std::string buf_, piece_, tmp_;
 };
 
 }  // namespace longctx::tokenizer

@@ -31,6 +31,9 @@ inline uint8_t char_class(uint32_t cp) {
   return detail::kStage2[detail::kStage1[cp >> 8] * 256 + (cp & 255)];
 }
 
+// The White_Space property: Rust's char::is_whitespace, Oniguruma's \s.
+inline bool is_white_space(uint32_t cp) { return char_class(cp) & kSpace; }
+
 inline Gc general_category(uint32_t cp) {
   if (cp >= 0x110000) return Gc::Cn;
   return static_cast<Gc>(detail::kGc2[detail::kGc1[cp >> 8] * 256u + (cp & 255)]);
