@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "longctx/model/kernels.h"
 
@@ -32,13 +33,34 @@ inline void gemm_tn(uint64_t m, uint64_t n, uint64_t k, float alpha, const float
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
-// Keys a query at position qp whose document starts at `first` sees inside a key tile
+// The first key a query at position qp may see: its document's start, or the window's (transformers'
+// sliding_window mask: the W keys (qp - W, qp]).
+inline uint64_t first_key(uint64_t qp, uint64_t doc, uint64_t window) {
+  const uint64_t w = window > 0 && qp + 1 > window ? qp + 1 - window : 0;
+  return std::max(doc, w);
+}
+
+// Keys a query at position qp whose document starts at `doc` sees inside a key tile
 // [ka, ka + nk): [lo, hi) relative to ka.
-inline void visible(uint64_t qp, uint64_t first, uint64_t ka, uint64_t nk, uint64_t& lo, uint64_t& hi) {
+inline void visible(uint64_t qp, uint64_t doc, uint64_t window, uint64_t ka, uint64_t nk, uint64_t& lo, uint64_t& hi) {
+  const uint64_t first = first_key(qp, doc, window);
   lo = first > ka ? std::min(first - ka, nk) : 0;
   hi = qp >= ka ? std::min(nk, qp - ka + 1) : 0;
   if (hi < lo) hi = lo;
 }
+
+// The first key tile a query tile starting at row qa needs. Its first row has the smallest first
+// key of the tile (document starts are non-decreasing, and the window's start moves with the
+// position), so every earlier tile is masked for all its rows: skipping them makes a sliding layer
+// cost O(T * window). Aligned to bk so that without a window or documents the tiles (and so the
+// bits) are the same as in a plain causal run.
+inline uint64_t first_tile(const AttnShape& a, uint64_t qa, const uint32_t* doc_start) {
+  return first_key(a.p0 + qa, doc_start ? doc_start[qa] : 0, a.window) / a.bk * a.bk;
+}
+
+// Gemma 2's soft-capping, only on the visible scores: the masked ones are overwritten anyway, and
+// tanh is the costly part.
+inline void cap_scores(float* row, uint64_t n, float cap) { softcap_row(row, n, cap); }
 
 }  // namespace
 
@@ -52,7 +74,7 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
   s.s.resize(a.bq * a.bk);
   for (uint64_t qa = 0; qa < a.T; qa += a.bq) {
     const uint64_t nq = std::min(a.bq, a.T - qa), last = a.p0 + qa + nq - 1;
-    const uint64_t k0 = doc_start ? doc_start[qa] / a.bk * a.bk : 0;  // doc_start is non-decreasing
+    const uint64_t k0 = first_tile(a, qa, doc_start);
     s.m.assign(nq, kNegInf);
     s.l.assign(nq, 0.0f);
     s.acc.assign(nq * hd, 0.0f);
@@ -62,11 +84,12 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
       for (uint64_t r = 0; r < nq; ++r) {
         float* row = s.s.data() + r * nk;
         uint64_t lo, hi;
-        visible(a.p0 + qa + r, doc_start ? doc_start[qa + r] : 0, ka, nk, lo, hi);
+        visible(a.p0 + qa + r, doc_start ? doc_start[qa + r] : 0, a.window, ka, nk, lo, hi);
         if (lo == hi) {
           std::fill(row, row + nk, 0.0f);
           continue;
         }
+        if (a.softcap > 0) cap_scores(row + lo, hi - lo, a.softcap);
         const float mx = std::max(s.m[r], row_max(row + lo, hi - lo));
         const float corr = std::exp(s.m[r] - mx);  // exp(-inf) = 0 on the first visible tile
         const float sum = exp_and_sum(row + lo, hi - lo, mx);
@@ -84,6 +107,39 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
       for (uint64_t i = 0; i < hd; ++i) O[(qa + r) * ldq + i] = s.acc[r * hd + i] * inv;
       if (lse) lse[qa + r] = s.m[r] + std::log(s.l[r]);
     }
+  }
+}
+
+void attention_reference(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
+                         const AttnShape& a, uint64_t h) {
+  const uint64_t hd = a.hd, ldq = a.H * hd, ldk = a.KV * hd, g = h / (a.H / a.KV);
+  const float* Q = q + h * hd;
+  const float* K = k + g * hd;
+  const float* Vv = v + g * hd;
+  float* O = o + h * hd;
+  // Shares only the mask rule (first_key) with the tiled path: no BLAS, no fast_exp, no tiles, so
+  // that a mistake in those cannot be repeated by the oracle the tiled path is tested against.
+  std::vector<float> row;
+  for (uint64_t r = 0; r < a.T; ++r) {
+    const uint64_t qp = a.p0 + r, first = first_key(qp, doc_start ? doc_start[r] : 0, a.window);
+    row.assign(qp + 1 - first, 0.0f);
+    float mx = kNegInf;
+    for (uint64_t j = first; j <= qp; ++j) {
+      float dot = 0;
+      for (uint64_t i = 0; i < hd; ++i) dot += Q[r * ldq + i] * K[j * ldk + i];
+      float sc = dot * a.scale;
+      if (a.softcap > 0) sc = a.softcap * std::tanh(sc / a.softcap);
+      row[j - first] = sc;
+      mx = std::max(mx, sc);
+    }
+    float sum = 0;
+    for (auto& e : row) sum += (e = std::exp(e - mx));
+    for (uint64_t i = 0; i < hd; ++i) {
+      float acc = 0;
+      for (uint64_t j = first; j <= qp; ++j) acc += row[j - first] * Vv[j * ldk + i];
+      O[r * ldq + i] = acc / sum;
+    }
+    if (lse) lse[r] = mx + std::log(sum);
   }
 }
 
@@ -111,7 +167,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
     }
     for (uint64_t qa = 0; qa < a.T; qa += a.bq) {
       const uint64_t nq = std::min(a.bq, a.T - qa), last = qa + nq - 1;
-      const uint64_t k0 = doc_start ? doc_start[qa] / a.bk * a.bk : 0;
+      const uint64_t k0 = first_tile(a, qa, doc_start);
       for (uint64_t ka = k0; ka <= last; ka += a.bk) {
         const uint64_t nk = std::min(a.bk, last + 1 - ka);
         float* P = s.s.data();
@@ -122,11 +178,29 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
           float* prow = P + r * nk;
           float* dprow = dP + r * nk;
           uint64_t lo, hi;
-          visible(qa + r, doc_start ? doc_start[qa + r] : 0, ka, nk, lo, hi);
+          visible(qa + r, doc_start ? doc_start[qa + r] : 0, a.window, ka, nk, lo, hi);
+          const float dr = s.d[qa + r];
+          if (a.softcap > 0) {
+            // P comes from the capped scores (what the forward's lse is of); the chain rule through
+            // cap * tanh(s / cap) multiplies dS by 1 - tanh^2. The tanh is kept from this pass
+            // rather than recovered from the capped score after the exp has overwritten it.
+            const float cap = a.softcap;
+            for (uint64_t j = lo; j < hi; ++j) {
+              const float t = fast_tanh(prow[j] / cap);
+              prow[j] = cap * t;
+              dprow[j] = (dprow[j] - dr) * (1.0f - t * t) * a.scale;
+            }
+            exp_shifted(prow + lo, hi - lo, L[qa + r]);
+            for (uint64_t j = lo; j < hi; ++j) dprow[j] *= prow[j];
+            std::fill(prow, prow + lo, 0.0f);
+            std::fill(prow + hi, prow + nk, 0.0f);
+            std::fill(dprow, dprow + lo, 0.0f);
+            std::fill(dprow + hi, dprow + nk, 0.0f);
+            continue;
+          }
           exp_shifted(prow + lo, hi - lo, L[qa + r]);
           std::fill(prow, prow + lo, 0.0f);
           std::fill(prow + hi, prow + nk, 0.0f);
-          const float dr = s.d[qa + r];
           // dS = P * (dP - D) * scale (masked entries have P = 0).
           for (uint64_t j = 0; j < nk; ++j) dprow[j] = prow[j] * (dprow[j] - dr) * a.scale;
         }

@@ -38,4 +38,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void exp_shifted(fl
   for (uint64_t j = 0; j < n; ++j) row[j] = fast_exp(row[j] - sub);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default"))) void softcap_row(float* row, uint64_t n, float cap) {
+  const float inv = 1.0f / cap;
+  for (uint64_t j = 0; j < n; ++j) row[j] = cap * fast_tanh(row[j] * inv);
+}
+
 }  // namespace longctx::model
