@@ -74,6 +74,45 @@ CASES = [
                                     "num_key_value_heads": 1}, "head_dim"),
     ("parameters past 2^40", {"hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8, "intermediate_size": 1 << 22,
                               "num_hidden_layers": 1 << 16}, "num_hidden_layers"),
+    # The other architectures' keys (docs/models.md): each bad value named on one line.
+    ("layer_types wrong length", {"architectures": ["MistralForCausalLM"], "sliding_window": 16,
+                                  "layer_types": ["sliding_attention"] * 3}, "layer_types"),
+    ("layer_types wrong value", {"architectures": ["Qwen2ForCausalLM"], "use_sliding_window": True, "sliding_window": 16,
+                                 "layer_types": ["sliding_attention", "local"]}, "layer_types"),
+    ("sliding_window 0", {"architectures": ["MistralForCausalLM"], "sliding_window": 0}, "sliding_window"),
+    ("sliding_window negative", {"architectures": ["MistralForCausalLM"], "sliding_window": -16}, "sliding_window"),
+    ("sliding_window string", {"architectures": ["MistralForCausalLM"], "sliding_window": "4096"}, "sliding_window"),
+    ("sliding_window on LLaMA", {"sliding_window": 16}, "sliding_window"),
+    ("query_pre_attn_scalar 0", {"architectures": ["Gemma2ForCausalLM"], "head_dim": 8, "query_pre_attn_scalar": 0},
+     "query_pre_attn_scalar"),
+    ("attn_logit_softcapping negative", {"architectures": ["Gemma2ForCausalLM"], "head_dim": 8, "attn_logit_softcapping": -50.0},
+     "attn_logit_softcapping"),
+    ("final_logit_softcapping string", {"architectures": ["Gemma3ForCausalLM"], "head_dim": 8, "final_logit_softcapping": "30"},
+     "final_logit_softcapping"),
+    ("partial_rotary_factor 0", {"architectures": ["Phi3ForCausalLM"], "partial_rotary_factor": 0}, "partial_rotary_factor"),
+    ("partial_rotary_factor 1.5", {"architectures": ["Phi3ForCausalLM"], "partial_rotary_factor": 1.5}, "partial_rotary_factor"),
+    ("partial_rotary_factor giving an odd rotary_dim", {"architectures": ["Phi3ForCausalLM"], "partial_rotary_factor": 0.375},
+     "partial_rotary_factor"),
+    ("partial_rotary_factor on LLaMA", {"partial_rotary_factor": 0.5}, "partial_rotary_factor"),
+    ("longrope short_factor of the wrong length", {"architectures": ["Phi3ForCausalLM"], "original_max_position_embeddings": 64,
+                                                   "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.0, 1.0],
+                                                                    "long_factor": [1.0, 2.0, 3.0, 4.0]}}, "rope_scaling.short_factor"),
+    ("longrope short_factor with a 0", {"architectures": ["Phi3ForCausalLM"], "original_max_position_embeddings": 64,
+                                        "rope_scaling": {"type": "su", "short_factor": [1.0, 0, 1.0, 1.0],
+                                                         "long_factor": [1.0, 2.0, 3.0, 4.0]}}, "rope_scaling.short_factor"),
+    ("longrope without factors", {"architectures": ["Phi3ForCausalLM"], "rope_scaling": {"type": "longrope"}}, "rope_scaling.short_factor"),
+    ("longrope long_factor not an array", {"rope_scaling": {"rope_type": "longrope", "short_factor": [1.0] * 4, "long_factor": 2.0}},
+     "rope_scaling.long_factor"),
+    ("rope_scaling mscale", {"rope_scaling": {"rope_type": "yarn", "factor": 4.0, "mscale": 1.0}}, "rope_scaling.mscale"),
+    ("linear rope_scaling on Phi-3", {"architectures": ["Phi3ForCausalLM"], "rope_scaling": {"type": "linear", "factor": 2.0}},
+     "rope_scaling.type"),
+    ("Qwen2 use_mrope", {"architectures": ["Qwen2ForCausalLM"], "use_mrope": True}, "use_mrope"),
+    ("unknown architecture", {"architectures": ["FalconForCausalLM"]}, "architectures"),
+    ("Gemma3ForConditionalGeneration", {"architectures": ["Gemma3ForConditionalGeneration"]}, "architectures"),
+    ("hidden_act gelu on LLaMA", {"hidden_act": "gelu"}, "hidden_act"),
+    ("hidden_activation relu on Gemma2", {"architectures": ["Gemma2ForCausalLM"], "head_dim": 8, "hidden_activation": "relu"},
+     "hidden_activation"),
+    ("attention_bias on Gemma3", {"architectures": ["Gemma3ForCausalLM"], "head_dim": 8, "attention_bias": True}, "attention_bias"),
 ]
 
 
@@ -174,7 +213,9 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f"{name}: train --config exits 1 with one line naming the key, writes nothing",
               no_crash(r) and one_line(r, cfg, key + ":") and not os.path.exists(out), (r.returncode, r.stderr))
     # eval-loss and train --init read config.json the same way: a few cases through them too.
-    for name, changes, key in [CASES[0], CASES[4], CASES[10], CASES[20], CASES[24]]:
+    BY_NAME = {case[0]: case for case in CASES}
+    for name, changes, key in [CASES[0], CASES[4], CASES[10], CASES[20], CASES[24], BY_NAME["layer_types wrong length"],
+                               BY_NAME["longrope short_factor with a 0"], BY_NAME["Gemma3ForConditionalGeneration"]]:
         write_config(cfg, changes)
         r = run("eval-loss", "--model", model, "--data", J("packed"))
         check(f"{name}: eval-loss exits 1 with one line naming {key}", no_crash(r) and one_line(r, cfg, key + ":"), (r.returncode, r.stderr))
