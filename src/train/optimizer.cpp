@@ -25,7 +25,7 @@ void clip_gradients(float* g, uint64_t n, double norm, double max_norm) {
   for (uint64_t i = 0; i < n; ++i) g[i] *= c;
 }
 
-AdamW::AdamW(const ParamLayout& layout, const AdamWOptions& o)
+AdamW::AdamW(const model::WeightLayout& layout, const AdamWOptions& o)
     : lay_(layout), o_(o), m_(layout.total(), 0.0f), v_(layout.total(), 0.0f), decay_(layout.total(), 0) {
   for (const auto& t : layout.tensors())
     if (t.decay) std::fill(decay_.begin() + static_cast<int64_t>(t.offset), decay_.begin() + static_cast<int64_t>(t.offset + t.size), 1);

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "longctx/pack/reader.h"
-#include "longctx/train/llama_grad.h"
+#include "longctx/train/model_grad.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
 #include "longctx/util/rng.h"
@@ -105,6 +105,38 @@ std::vector<uint64_t> checkpoints(const std::string& out) {
 }
 
 
+// The files of a Hugging Face tokenizer a model folder may carry.
+constexpr const char* kTokenizerFiles[] = {"tokenizer.json",     "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+                                           "added_tokens.json",  "vocab.json",            "merges.txt"};
+
+// (name, content) of the tokenizer files every model this run writes carries: read once at the
+// start, so a checkpoint never depends on the source still being there.
+std::vector<std::pair<std::string, std::string>> tokenizer_files(const TrainOptions& o) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string src = o.tokenizer.empty() ? o.init : o.tokenizer;
+  if (src.empty()) return out;
+  if (!o.tokenizer.empty() && !fs::exists(src)) throw Error("--tokenizer " + src + ": no such file or folder");
+  if (fs::is_regular_file(src)) {
+    const std::string name = fs::path(src).filename().string();
+    bool known = false;
+    for (const char* f : kTokenizerFiles) known = known || name == f;
+    out.emplace_back(known ? name : "tokenizer.json", read_file(src));
+    return out;
+  }
+  for (const char* f : kTokenizerFiles)
+    if (fs::is_regular_file(fs::path(src) / f)) out.emplace_back(f, read_file((fs::path(src) / f).string()));
+  if (out.empty() && !o.tokenizer.empty()) throw Error("--tokenizer " + src + ": the folder holds no tokenizer files (tokenizer.json, tokenizer.model...)");
+  return out;
+}
+
+void write_tokenizer(const std::vector<std::pair<std::string, std::string>>& files, const std::string& dir) {
+  for (const auto& [name, content] : files) {
+    AtomicFile f(dir + "/" + name);
+    f.write(content);
+    f.commit();
+  }
+}
+
 uint64_t peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -127,14 +159,15 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   openblas_set_num_threads(threads);
   const json cj = training_config(o);
   const std::string config_text = cj.dump(2) + "\n";
-  const model::LlamaConfig c = model::LlamaConfig::parse(config_text, o.init.empty() ? o.config : o.init + "/config.json");
-  const ParamLayout lay(c);
+  const model::ModelConfig c = model::ModelConfig::parse(config_text, o.init.empty() ? o.config : o.init + "/config.json");
+  const model::WeightLayout lay(c);
   // Parameters, gradients and AdamW's two moments: 16 bytes a parameter, before any activation.
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0 && lay.total() > static_cast<uint64_t>(pages) / 16 * static_cast<uint64_t>(page))
     throw Error((o.init.empty() ? o.config : o.init + "/config.json") + ": a model of " + std::to_string(lay.total()) +
                 " parameters needs " + std::to_string(lay.total() / (uint64_t{1} << 26)) + " GiB for weights, gradients and AdamW moments; this machine has " +
                 std::to_string(static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 30) + " GiB");
+  const auto tok_files = tokenizer_files(o);
   const Dataset data = load_data(o.data, o.max_sequences);
   const uint64_t T = data.T;
   for (const uint32_t t : data.tokens)
@@ -227,7 +260,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   }
 
   Schedule sched{o.schedule, o.warmup, steps, o.min_lr_ratio};
-  LlamaGrad fb(c, lay, threads);
+  ModelGrad fb(c, lay, threads);
   const uint64_t params_count = [&] {
     uint64_t n = 0;
     for (const auto& t : lay.tensors()) n += t.size;
@@ -310,6 +343,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         fs::remove_all(tmp);
         fs::create_directories(tmp);
         lay.save(P.data(), config_text, tmp);
+        write_tokenizer(tok_files, tmp);
         lay.save_buffers({{opt.m().data(), "exp_avg."}, {opt.v().data(), "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
         json st;
         st["step"] = step + 1;
@@ -324,6 +358,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         for (size_t i = 0; o.keep > 0 && i + o.keep < all.size(); ++i) fs::remove_all(o.out + "/checkpoint-" + std::to_string(all[i]));
         if (last) {
           lay.save(P.data(), config_text, o.out);
+          write_tokenizer(tok_files, o.out);
         }
       }
     }

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "longctx/model/config.h"
-#include "longctx/train/llama_grad.h"
-#include "longctx/train/params.h"
+#include "longctx/train/model_grad.h"
+#include "longctx/model/weights.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
 
@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
   try {
     using namespace longctx;
     const std::string dir = argv[1];
-    const auto c = model::LlamaConfig::load(dir + "/config.json");
-    const train::ParamLayout lay(c);
+    const auto c = model::ModelConfig::load(dir + "/config.json");
+    const model::WeightLayout lay(c);
     std::vector<float> P(lay.total(), 0.0f), G(lay.total(), 0.0f);
     lay.load(P.data(), dir);
     const uint64_t B = std::stoull(argv[3]), T = std::stoull(argv[4]);
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
       docs.resize(B * T);
       std::memcpy(docs.data(), d.data(), d.size());
     }
-    train::LlamaGrad fb(c, lay, argc > 7 ? std::stoi(argv[7]) : 1);
+    train::ModelGrad fb(c, lay, argc > 7 ? std::stoi(argv[7]) : 1);
     const auto losses = fb.forward_backward(P.data(), G.data(), tokens.data(), B, T, docs.empty() ? nullptr : docs.data(),
                                             1.0f / static_cast<float>(B));
     lay.save_buffers({{G.data(), ""}}, argv[6]);

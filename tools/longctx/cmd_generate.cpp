@@ -106,7 +106,7 @@ int run(const GenerateArgs& a) {
 
 Run add_generate(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
-  auto* sub = app.add_subcommand("generate", "continue a prompt with a LLaMA-family model (greedy at temperature 0)");
+  auto* sub = app.add_subcommand("generate", "continue a prompt with a LLaMA, Mistral, Qwen, Gemma or Phi-3 model (greedy at temperature 0)");
   sub->add_option("--model", a->model, "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json)")->required();
   sub->add_option("--prompt", a->prompt, "prompt text (encoded with the model's tokenizer, BOS as it adds)");
   sub->add_option("--prompt-ids", a->prompt_ids, "prompt as token ids: 1,2,3");

@@ -1,17 +1,39 @@
 // longctx train: continual pretraining (or pretraining from a config) on packed sequences.
 #include "commands.h"
+#include <filesystem>
+
 #include "longctx/dist/mpi.h"
+#include "longctx/model/config.h"
+#include "longctx/tokenizer/tokenizer.h"
+#include "longctx/util/error.h"
 #include "longctx/train/trainer.h"
 
 namespace longctx::cli {
+namespace {
+
+// The tokenizer a run copies into its models must fit the model: no id past the vocabulary.
+void check_tokenizer(const train::TrainOptions& o) {
+  const std::string src = o.tokenizer.empty() ? o.init : o.tokenizer;
+  if (src.empty()) return;
+  const std::string tj = std::filesystem::is_directory(src) ? src + "/tokenizer.json" : src;
+  if (!std::filesystem::is_regular_file(tj) || std::filesystem::path(tj).extension() != ".json") return;
+  const auto tok = tokenizer::Tokenizer::load(tj);
+  const auto c = model::ModelConfig::load(o.init.empty() ? o.config : o.init + "/config.json");
+  if (tok->vocab_size() > c.vocab_size)
+    throw Error(tj + ": the tokenizer has " + std::to_string(tok->vocab_size()) + " ids, more than the model's vocab_size (" +
+                std::to_string(c.vocab_size) + ")");
+}
+
+}  // namespace
 
 Run add_train(CLI::App& app) {
   auto o = std::make_shared<train::TrainOptions>();
-  auto* sub = app.add_subcommand("train", "continual pretraining of a LLaMA-family model on packed sequences (AdamW, ABF RoPE base, MPI data parallel)");
+  auto* sub = app.add_subcommand("train", "continual pretraining of a LLaMA, Mistral, Qwen, Gemma or Phi-3 model on packed sequences (AdamW, ABF RoPE base, MPI data parallel)");
   sub->add_option("--data", o->data, "packed output folder (any layout; from longctx pack)")->required();
   sub->add_option("--out", o->out, "output folder: checkpoints, the final model, run.json")->required();
   sub->add_option("--init", o->init, "Hugging Face checkpoint folder to continue from");
   sub->add_option("--config", o->config, "config.json of a new model (random init, N(0, --init-std))");
+  sub->add_option("--tokenizer", o->tokenizer, "tokenizer.json or a folder of tokenizer files to copy next to every model written (default: --init's)");
   sub->add_option("--lr", o->adam.lr, "peak learning rate (the paper: 2e-5, constant)")->capture_default_str();
   sub->add_option("--beta1", o->adam.beta1, "AdamW beta1")->capture_default_str();
   sub->add_option("--beta2", o->adam.beta2, "AdamW beta2")->capture_default_str();
@@ -41,6 +63,7 @@ Run add_train(CLI::App& app) {
   sub->add_option("--threads", o->threads, "threads per process (default: cores / ranks)");
   sub->add_flag("--quiet", o->quiet, "no progress on stderr");
   return [o] {
+    check_tokenizer(*o);
     dist::MpiSession mpi;
     return train::train(*o, mpi);
   };

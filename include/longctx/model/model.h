@@ -1,7 +1,8 @@
-// A LLaMA-family decoder (LlamaForCausalLM / MistralForCausalLM) loaded from a Hugging Face
-// checkpoint folder, run in f32 on the CPU: RMSNorm, RoPE (config.h), grouped-query attention
-// tiled with an online softmax (memory linear in context length), SwiGLU, a KV cache, chunked
-// prefill; GEMMs through OpenBLAS. bf16/f16 weights are widened to f32 when loaded.
+// The inference engine: a decoder of any architecture of docs/models.md (LLaMA, Mistral, Qwen2/3,
+// Gemma 2/3, Phi-3) loaded from a Hugging Face checkpoint folder into the one weight store
+// (weights.h) and run in f32 by the one layer loop (decoder.h) on the CPU backend: attention tiled
+// with an online softmax (memory linear in context length), a KV cache, chunked prefill; GEMMs
+// through OpenBLAS. bf16/f16 weights are widened to f32 when loaded.
 //
 //   auto m = Model::load("ckpt/");
 //   Session s(*m, 4096);
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "longctx/model/config.h"
+#include "longctx/model/weights.h"
 
 namespace longctx::model {
 
@@ -25,24 +27,24 @@ struct ModelOptions {
   uint64_t dynamic_pin = 0;      // > 0: dynamic NTK's table fixed at this length (the paper: 81,920)
 };
 
-struct LayerWeights {
-  std::vector<float> attn_norm, wq, wk, wv, wo, mlp_norm, w_gate, w_up, w_down;
-};
-
 class Model {
  public:
   // dir holds config.json and model.safetensors, or *.safetensors with model.safetensors.index.json.
   // Throws Error naming the file for anything missing, malformed or unsupported.
   static std::unique_ptr<Model> load(const std::string& dir, const ModelOptions& options = {});
-  const LlamaConfig& config() const { return c_; }
+  // A model with these weights (benchmarks, tests): params has layout().total() floats.
+  Model(const ModelConfig& c, std::vector<float> params, const ModelOptions& options = {});
+  const ModelConfig& config() const { return c_; }
   const ModelOptions& options() const { return opt_; }
-  uint64_t parameters() const;
+  const WeightLayout& layout() const { return lay_; }
+  const float* params() const { return params_.data(); }
+  uint64_t parameters() const { return lay_.parameters(); }
 
-  LlamaConfig c_;
+ private:
+  ModelConfig c_;
   ModelOptions opt_;
-  std::vector<float> embed, final_norm, lm_head;  // lm_head empty when tied to embed
-  std::vector<LayerWeights> layers;
-  const float* output_weights() const { return lm_head.empty() ? embed.data() : lm_head.data(); }
+  WeightLayout lay_;
+  std::vector<float> params_;
 };
 
 // One sequence being processed: its KV cache and scratch buffers.
@@ -58,7 +60,7 @@ class Session {
   // logits of the whole sequence at once): on_logits(i, logits) for i in [0, tokens.size()).
   void forward_all(std::span<const uint32_t> tokens, const std::function<void(uint64_t, const float*)>& on_logits);
   // Test oracle: plain loops instead of BLAS and the tiled attention.
-  void set_reference(bool on) { reference_ = on; }
+  void set_reference(bool on);
   uint64_t chunk = 256;
 
  private:
@@ -66,7 +68,6 @@ class Session {
                  uint64_t base_index, std::vector<float>* last_logits);
   const Model& m_;
   uint64_t max_len_, pos_ = 0;
-  bool reference_ = false;
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -1,8 +1,7 @@
-// The LLaMA forward and backward pass for training, on B sequences of T tokens at once (GEMMs over
-// all B*T rows): embeddings, RMSNorm, RoPE, grouped-query attention (attention.h, tiled forward
-// and backward, optional document masking), SwiGLU, tied or untied output, and a cross-entropy
-// computed a chunk of rows at a time (the B*T*V logits never exist at once). Every activation the
-// backward needs is kept (no recomputation): memory is printed by `longctx train` and the bench.
+// The training pass of the one model definition (src/model/decoder.h) on B sequences of T tokens
+// at once (GEMMs over all B*T rows): the layer loop forward keeping every activation the backward
+// needs, a cross-entropy computed a chunk of rows at a time (the B*T*V logits never exist at
+// once), then the layers' backward in reverse. Every architecture the engine runs trains.
 //
 // The loss of a sequence is the mean cross-entropy of its T - 1 next-token predictions (as
 // eval-loss); forward_backward adds weight * d(sum of the B sequence losses)/d(params) to grad.
@@ -13,15 +12,15 @@
 #include <vector>
 
 #include "longctx/model/config.h"
-#include "longctx/train/params.h"
+#include "longctx/model/weights.h"
 
 namespace longctx::train {
 
-class LlamaGrad {
+class ModelGrad {
  public:
   // c: the training config (its rope_theta / rope_scaling are the ones trained with).
-  LlamaGrad(const model::LlamaConfig& c, const ParamLayout& layout, int threads);
-  ~LlamaGrad();
+  ModelGrad(const model::ModelConfig& c, const model::WeightLayout& layout, int threads);
+  ~ModelGrad();
   // tokens: B*T ids; doc_start: B*T first positions of each position's document (nullptr: plain
   // causal attention over the whole sequence). Returns the B sequence losses.
   std::vector<double> forward_backward(const float* params, float* grad, const uint32_t* tokens, uint64_t B, uint64_t T,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "longctx/train/params.h"
+#include "longctx/model/weights.h"
 
 namespace longctx::train {
 
@@ -30,7 +30,7 @@ void clip_gradients(float* g, uint64_t n, double norm, double max_norm);
 
 class AdamW {
  public:
-  AdamW(const ParamLayout& layout, const AdamWOptions& o);
+  AdamW(const model::WeightLayout& layout, const AdamWOptions& o);
   // One step (t = steps taken so far + 1) at learning rate lr. Weight decay applies to the tensors
   // the layout marks (matrices, not RMSNorm gains), as Hugging Face's Trainer groups them.
   void step(float* params, const float* grad, double lr);
@@ -40,7 +40,7 @@ class AdamW {
   std::vector<float>& v() { return v_; }
 
  private:
-  const ParamLayout& lay_;
+  const model::WeightLayout& lay_;
   AdamWOptions o_;
   uint64_t t_ = 0;
   std::vector<float> m_, v_;

@@ -1,4 +1,4 @@
-// `longctx train`: continual pretraining of a LLaMA-family model on packed sequences. Loads a
+// `longctx train`: continual pretraining of any architecture of docs/models.md on packed sequences. Loads a
 // Hugging Face checkpoint (or initialises one from a config), optionally sets a new RoPE base
 // (ABF) or rope_scaling, and runs AdamW with gradient accumulation to a global batch, clipping
 // and a schedule; data parallel over MPI ranks (gradients summed by allreduce). Checkpoints are
@@ -6,7 +6,8 @@
 //
 // OUT/ after a run:
 //   config.json, model.safetensors            the final model (engine and transformers load it)
-//   checkpoint-STEP/{config.json, model.safetensors, optimizer.safetensors, trainer_state.json}
+//   tokenizer.json, tokenizer_config.json...  the tokenizer files of --init or --tokenizer
+//   checkpoint-STEP/{config.json, model.safetensors, tokenizer files, optimizer.safetensors, trainer_state.json}
 //   run.json                                   the options that fix the trajectory (resume checks them)
 #pragma once
 #include <cstdint>
@@ -19,6 +20,9 @@ namespace longctx::train {
 
 struct TrainOptions {
   std::string data, out, init, config;  // init: checkpoint folder; config: a config.json to start from random weights
+  // tokenizer.json, or a folder of tokenizer files, copied next to every model written (default:
+  // --init's tokenizer files), so `generate --prompt` works on a fresh checkpoint.
+  std::string tokenizer;
   AdamWOptions adam;
   std::string schedule = "constant";  // constant | cosine
   uint64_t warmup = 0;
