@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""The engine against the PyTorch reference (tests/model/torch_llama.py): tiny random checkpoints
-(GQA, tied and untied embeddings, f32 / bf16 / f16 weights, every RoPE variant, an overridden base,
-dynamic NTK growing and pinned, a checkpoint sharded over three files with an index); logits of every position within 1e-4 for a whole-sequence forward
-(several prefill chunks and attention tiles) and for token-by-token decoding; the plain reference
-kernels agree too; greedy generation gives the same tokens; bad checkpoints are refused with one
-line.
+"""The engine against the PyTorch references (tests/model/torch_models.py; torch_llama.py is its
+LLaMA face): tiny random LLaMA checkpoints (GQA, tied and untied embeddings, f32 / bf16 / f16
+weights, every RoPE variant, an overridden base, dynamic NTK growing and pinned, a checkpoint
+sharded over three files with an index) and one or two per family of docs/models.md
+(tests/model/family_cases.py: biases, sliding windows crossing attention tiles, q/k norms, Gemma's
+sandwich norms, soft-caps, local RoPE, layer_types, Phi-3's fused projections, LongRoPE switching
+and partial rotary); logits of every position within 1e-4 for a whole-sequence forward (several
+prefill chunks and attention tiles) and for token-by-token decoding; the plain reference kernels
+agree too; greedy generation gives the same tokens; bad checkpoints are refused with one line.
 
 usage: test_model_reference.py ROOT BUILD   (run with /usr/bin/python3: Debian's torch)
 """
@@ -20,7 +23,9 @@ import torch
 
 ROOT, BUILD = sys.argv[1:3]
 sys.path.insert(0, os.path.join(ROOT, "tests/model"))
+import family_cases  # noqa: E402
 import torch_llama  # noqa: E402
+import torch_models  # noqa: E402
 
 DUMP = os.path.join(BUILD, "tests", "dump_logits")
 LONGCTX = os.path.join(BUILD, "longctx")
@@ -82,6 +87,51 @@ with tempfile.TemporaryDirectory() as tmp:
         got = np.fromfile(out, dtype=np.float32).reshape(120, V) if r.returncode == 0 else None
         err = float(np.abs(got - inc_want).max()) if got is not None else float("inf")
         check(f"{name}: token-by-token decoding within 1e-4 (max |diff| {err:.1e})", err < 1e-4, r.stderr)
+
+    # Every family: the same four modes, then greedy generation from an 80-token prompt (40 new
+    # tokens: past the windows and LongRoPE's orig; the prompt itself is past orig 64, so the
+    # prefill already uses the long factors, as transformers' Phi-3 generate would).
+    for k, case in enumerate(family_cases.MODEL_CASES):
+        name, opt = case["name"], case["opts"]
+        d = os.path.join(tmp, name)
+        torch_models.write_checkpoint(d, case["family"], case["config"], seed=500 + k, dtype=case["dtype"])
+        V, n = case["config"]["vocab_size"], 300
+        ids = rng.integers(0, V, n).astype(np.uint32)
+        ids.tofile(os.path.join(tmp, "ids.u32"))
+        flags = ["--rope-theta", str(opt["theta"])] if "theta" in opt else []
+        ref = torch_models.Model(d, opt.get("theta"))
+        want = ref.forward([int(x) for x in ids]).numpy()
+        for mode, extra_flags in (("prefill chunk 256", []), ("prefill chunk 100", ["--chunk", "100"]), ("reference kernels", ["--reference"])):
+            out = os.path.join(tmp, "out.f32")
+            r = subprocess.run([DUMP, d, os.path.join(tmp, "ids.u32"), out, *extra_flags, *flags], capture_output=True, text=True)
+            if r.returncode:
+                check(f"{name}: {mode}", False, r.stderr)
+                continue
+            got = np.fromfile(out, dtype=np.float32).reshape(n, V)
+            err = float(np.abs(got - want).max())
+            check(f"{name}: {mode}: logits of {n} positions within 1e-4 of PyTorch (max |diff| {err:.1e})", err < 1e-4)
+        ref.reset()
+        inc_want = np.concatenate([ref.forward([int(x)]).numpy() for x in ids[:120]])
+        ids[:120].tofile(os.path.join(tmp, "ids120.u32"))
+        out = os.path.join(tmp, "inc.f32")
+        r = subprocess.run([DUMP, d, os.path.join(tmp, "ids120.u32"), out, "--incremental", *flags], capture_output=True, text=True)
+        got = np.fromfile(out, dtype=np.float32).reshape(120, V) if r.returncode == 0 else None
+        err = float(np.abs(got - inc_want).max()) if got is not None else float("inf")
+        check(f"{name}: token-by-token decoding within 1e-4 (max |diff| {err:.1e})", err < 1e-4, r.stderr)
+        prompt = [int(x) for x in ids[200:280]]
+        ref.reset()
+        logits = ref.forward(prompt)[-1]
+        want_ids, margin = [], float("inf")
+        for _ in range(40):
+            top = torch.topk(logits, 2).values
+            margin = min(margin, float(top[0] - top[1]))
+            want_ids.append(int(torch.argmax(logits)))
+            logits = ref.forward([want_ids[-1]])[-1]
+        r = subprocess.run([LONGCTX, "generate", "--model", d, "--prompt-ids", ",".join(map(str, prompt)), "--max-new-tokens", "40",
+                            "--json", "--ignore-eos", *flags], capture_output=True, text=True)
+        got = json.loads(r.stdout)["ids"] if r.returncode == 0 else r.stderr
+        check(f"{name}: greedy generation: 40 tokens identical to the reference (smallest top-2 gap {margin:.1e})", got == want_ids,
+              (got, want_ids))
 
     # Greedy generation: the same tokens as the reference's argmax loop.
     d = os.path.join(tmp, "gqa-untied-f32")
@@ -152,9 +202,10 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # Bad checkpoints: one line, exit 1.
     bad = os.path.join(tmp, "bad")
-    torch_llama.write_checkpoint(bad, {**BASE, "rope_scaling": {"type": "longrope", "factor": 2.0}}, seed=1)
+    torch_llama.write_checkpoint(bad, {**BASE, "rope_scaling": {"type": "ntk-by-parts", "factor": 2.0}}, seed=1)
     r = subprocess.run([LONGCTX, "generate", "--model", bad, "--prompt-ids", "1"], capture_output=True, text=True)
-    check("unknown rope_scaling type refused", r.returncode == 1 and 'rope_scaling type "longrope" is not supported' in r.stderr, r.stderr)
+    check("unknown rope_scaling type refused with one line naming it",
+          r.returncode == 1 and r.stderr.count("\n") == 1 and "rope_scaling" in r.stderr and '"ntk-by-parts"' in r.stderr, r.stderr)
     torch_llama.write_checkpoint(bad, BASE, seed=1)
     raw = bytearray(open(os.path.join(bad, "model.safetensors"), "rb").read())
     hlen = struct.unpack_from("<Q", raw)[0]

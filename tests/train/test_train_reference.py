@@ -4,10 +4,13 @@
 - gradients of every parameter within 1e-4 of the largest reference entry of its tensor, for tiny
   random models: GQA and MHA, tied and untied embeddings, document masking, a changed RoPE base,
   dynamic NTK past max_position_embeddings, head_dim 16, sequences crossing attention tiles;
-  the same bits on 1 and 2 threads;
+  the same bits on 1 and 2 threads; and every family of docs/models.md (tests/model/family_cases.py:
+  biases, windows, q/k norms, Gemma's norms and soft-caps with document masking, local RoPE,
+  LongRoPE long and short, partial rotary) with B = 2, T = 150;
 - 20 AdamW steps through the CLI (cosine schedule with warmup, weight decay, clipping, gradient
   accumulation, document masking, a new RoPE base) give torch's losses within 1e-4 and its grad
   norms and learning rates; the checkpoint carries the new rope_theta and the engine loads it;
+  the same 20 steps from a checkpoint of every family (no decay on norms and biases);
 - a run killed mid-way (after a step, and by SIGKILL at an arbitrary moment) resumes to the
   uninterrupted run's log and model, byte for byte;
 - mpirun -n 2 with the same global batch gives the one-process losses within 1e-5;
@@ -31,8 +34,10 @@ ROOT, BUILD = sys.argv[1:3]
 sys.path.insert(0, os.path.join(ROOT, "tests/model"))
 sys.path.insert(0, os.path.join(ROOT, "tests/train"))
 sys.path.insert(0, os.path.join(ROOT, "tests/mix"))
+import family_cases  # noqa: E402
 import read_packed  # noqa: E402
 import torch_llama  # noqa: E402
+import torch_models  # noqa: E402
 import torch_train  # noqa: E402
 
 DUMP = os.path.join(BUILD, "tests", "dump_grads")
@@ -142,6 +147,42 @@ with tempfile.TemporaryDirectory() as tmp:
             check("gradients: the same bits on 1 and 2 threads",
                   open(J("g1.safetensors"), "rb").read() == open(J("g.safetensors"), "rb").read())
 
+    # --- Every family: gradients of B = 2 sequences of T = 150 against autograd.
+    B, T = family_cases.B_GRAD, family_cases.T_GRAD
+    for k, case in enumerate(family_cases.GRAD_CASES):
+        name, masked = case["name"], case["masked"]
+        d = J(name)
+        torch_models.write_checkpoint(d, case["family"], case["config"], seed=400 + k)
+        c, w = torch_models.load(d)
+        toks = rng.integers(0, c["vocab_size"], (B, T)).astype(np.uint32)
+        toks.tofile(J("tokens.u32"))
+        ds = np.stack([doc_starts(T, set(rng.choice(np.arange(1, T), 4, replace=False).tolist())) for _ in range(B)])
+        ds.tofile(J("docs.u32"))
+        r = subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), J("docs.u32") if masked else "-", J("g.safetensors"), "2"],
+                           capture_output=True, text=True)
+        check(f"{name}: dump_grads runs", r.returncode == 0, r.stderr)
+        if r.returncode:
+            continue
+        ours = json.loads(r.stdout)["losses"]
+        tt, dd = torch.tensor(toks.astype(np.int64)), torch.tensor(ds.astype(np.int64)) if masked else None
+        ref_losses, ref = torch_train.grads(c, w, tt, dd)
+        check(f"{name}: sequence losses within 1e-6 relative", np.allclose(ours, ref_losses.numpy(), rtol=1e-6, atol=0),
+              (ours, ref_losses.tolist()))
+        g = read_safetensors(J("g.safetensors"))
+        check(f"{name}: a gradient for every tensor and no other", sorted(g) == sorted(ref), (sorted(g), sorted(ref)))
+        worst, where = 0.0, ""
+        for t in ref:
+            if t not in g:
+                continue
+            rel = float(np.abs(g[t] - ref[t].numpy()).max() / max(np.abs(ref[t].numpy()).max(), 1e-30))
+            if rel > worst:
+                worst, where = rel, t
+        check(f"{name}: every gradient within 1e-4 of its tensor's largest entry (worst {worst:.1e}: {where})", worst < 1e-4)
+        if masked:
+            _, unmasked = torch_train.grads(c, w, tt, None)
+            t = "model.layers.0.self_attn.q_proj.weight"
+            check(f"{name}: document masking changes the gradients", np.abs(unmasked[t].numpy() - g[t]).max() > 1e-3)
+
     # --- Packed data: a synthetic store (random ids below 32,000, short documents) -> flat L=64.
     subprocess.run([SYNTH, J("store"), "3", "A:400:0.2:5-40:41-150", "B:300:0.5:5-40:41-150"], check=True, capture_output=True)
     r = run("mix", J("store"), "--strategy", "original", "--tokens", "12K", "--seed", "5", "-o", J("plan"), "-q")
@@ -195,6 +236,42 @@ with tempfile.TemporaryDirectory() as tmp:
             want = torch_train.sequence_losses(cfin, final, tok[:8]).mean().item()
         check("eval-loss of the checkpoint = torch's loss of torch's final weights (1e-4)", abs(json.loads(r.stdout)["loss"] - want) < 1e-4,
               (json.loads(r.stdout)["loss"], want))
+
+    # --- Every family: 20 steps with the same options (schedule, decay, clipping, accumulation,
+    # document masking, --rope-theta 40000: Gemma 3's global layers only) from a checkpoint of each;
+    # 2 sequences a step in micro-batches of 1, to halve the reference's time (vocabulary 32,000).
+    fopts = with_opt(with_opt(opts, "--batch-tokens", str(2 * T)), "--micro-batch", "1")
+    fbatches = [tok[i * 2:(i + 1) * 2] for i in range(STEPS)]
+    fdocs = [ds[i * 2:(i + 1) * 2] for i in range(STEPS)]
+    for k, case in enumerate(family_cases.TRAIN_CASES):
+        name = case["name"]
+        init = J("init-" + name)
+        torch_models.write_checkpoint(init, case["family"], case["config"], seed=60 + k, scale=0.08)
+        r = run("train", *with_opt(fopts, "--init", init), "--out", J("run-" + name), "--log", J("run-" + name + ".log"))
+        check(f"{name}: train 20 steps exits 0", r.returncode == 0, r.stderr)
+        if r.returncode:
+            continue
+        got = log_of(J("run-" + name + ".log"))
+        cf, wf = torch_models.load(init)
+        cf = dict(cf, rope_theta=40000.0)
+        ref_f, final_f = torch_train.train(cf, wf, fbatches, 2e-3, weight_decay=0.1, clip=0.5, schedule="cosine", warmup=3, min_ratio=0.1,
+                                           doc_starts=fdocs)
+        dl = max(abs(a["loss"] - b["loss"]) for a, b in zip(got, ref_f)) if len(got) == STEPS else float("inf")
+        check(f"{name}: 20 AdamW steps: losses within 1e-4 of torch (max diff {dl:.2e})", dl < 1e-4,
+              [(a["loss"], b["loss"]) for a, b in zip(got, ref_f)])
+        dn = max(abs(a["grad_norm"] - b["grad_norm"]) / b["grad_norm"] for a, b in zip(got, ref_f))
+        check(f"{name}: grad norms within 1e-4 relative (max {dn:.2e})", dn < 1e-4)
+        gw = read_safetensors(J("run-" + name, "model.safetensors"))
+        dw = max(float(np.abs(gw[t] - final_f[t].numpy()).max() / np.abs(final_f[t].numpy()).max()) for t in final_f if t in gw)
+        check(f"{name}: final weights (no decay on norms and biases) within 1e-4 relative (worst {dw:.1e})",
+              sorted(gw) == sorted(final_f) and dw < 1e-4)
+        r = run("eval-loss", "--model", J("run-" + name), "--data", J("packed"), "--max-sequences", "8", "--json")
+        check(f"{name}: the engine loads the trained checkpoint", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            with torch.no_grad():
+                want = torch_train.sequence_losses(cf, final_f, tok[:8]).mean().item()
+            check(f"{name}: eval-loss of the checkpoint = torch's loss of torch's final weights (1e-4)",
+                  abs(json.loads(r.stdout)["loss"] - want) < 1e-4, (json.loads(r.stdout)["loss"], want))
 
     # --- Resume: killed after step 12 (checkpoints every 5), then --resume: the same log and model.
     env = dict(os.environ, LONGCTX_TEST_KILL_AFTER_STEP="12")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The training reference: a LLaMA forward over a batch of packed sequences written with plain
-torch ops in float64 (the RoPE tables of tests/model/torch_llama.py), differentiated by autograd,
-and torch.optim.AdamW with Hugging Face's parameter groups (no decay on RMSNorm gains), torch's
+"""The training reference: the forward of tests/model/torch_models.py (every family of
+docs/models.md) over a batch of packed sequences in float64, differentiated by autograd, and
+torch.optim.AdamW with Hugging Face's parameter groups (no decay on RMSNorm gains or biases), torch's
 clip_grad_norm_ and transformers' constant / cosine schedules. Independent of the C++ code: it
 shares only the checkpoint files.
 """
@@ -12,51 +12,19 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
-import torch_llama  # noqa: E402
+import torch_models  # noqa: E402
 
 
 def sequence_losses(c, w, tokens, doc_start=None):
     """tokens: LongTensor [B, T]; doc_start: [B, T] first position of each position's document, or
-    None. Returns the B sequence losses (mean cross-entropy of the T - 1 next-token predictions)."""
-    B, T = tokens.shape
-    H = c["num_attention_heads"]
-    KV = c.get("num_key_value_heads", H)
-    hd = c.get("head_dim") or c["hidden_size"] // H
-    eps = c.get("rms_norm_eps", 1e-6)
-    rope = torch_llama.Rope(c)
-    rope.ensure(T)
-    cos, sin = rope.cos[:T], rope.sin[:T]
+    None. Returns the B sequence losses (mean cross-entropy of the T - 1 next-token predictions).
+    Every family of docs/models.md: torch_models.sequence_losses."""
+    return torch_models.sequence_losses(c, w, tokens, doc_start)
 
-    def norm(x, g):
-        return g * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
-    qpos = torch.arange(T)[:, None]
-    kpos = torch.arange(T)[None, :]
-    mask = (kpos > qpos)[None, None]  # [1, 1, T, T]
-    if doc_start is not None:
-        mask = mask | (kpos[None] < doc_start[:, :, None])[:, None]  # keys before the query's document
-    x = w["model.embed_tokens.weight"][tokens]
-    for i in range(c["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        h = norm(x, w[p + "input_layernorm.weight"])
-        q = (h @ w[p + "self_attn.q_proj.weight"].T).view(B, T, H, hd).transpose(1, 2)
-        k = (h @ w[p + "self_attn.k_proj.weight"].T).view(B, T, KV, hd).transpose(1, 2)
-        v = (h @ w[p + "self_attn.v_proj.weight"].T).view(B, T, KV, hd).transpose(1, 2)
-        q, k = torch_llama.rotate(q, cos, sin), torch_llama.rotate(k, cos, sin)
-        k = k.repeat_interleave(H // KV, 1)
-        v = v.repeat_interleave(H // KV, 1)
-        s = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-        s = s.masked_fill(mask, float("-inf"))
-        o = torch.softmax(s, -1) @ v
-        x = x + o.transpose(1, 2).reshape(B, T, H * hd) @ w[p + "self_attn.o_proj.weight"].T
-        h = norm(x, w[p + "post_attention_layernorm.weight"])
-        x = x + (torch.nn.functional.silu(h @ w[p + "mlp.gate_proj.weight"].T) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[
-            p + "mlp.down_proj.weight"].T
-    x = norm(x, w["model.norm.weight"])
-    out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
-    logits = x[:, :-1] @ out.T
-    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), reduction="none")
-    return ce.view(B, T - 1).mean(1)
+def no_decay(name):
+    """Hugging Face Trainer's groups: no weight decay on RMSNorm gains and biases."""
+    return "norm.weight" in name or name.endswith(".bias")
 
 
 def grads(c, w, tokens, doc_start=None):
@@ -81,9 +49,9 @@ def train(c, w, batches, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, cli
     """AdamW steps over `batches` (a list of [B, T] token tensors): returns the losses, grad norms and
     learning rates per step, and the final weights."""
     params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
-    decay = [v for k, v in params.items() if not k.endswith("norm.weight")]
-    no_decay = [v for k, v in params.items() if k.endswith("norm.weight")]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr,
+    decay = [v for k, v in params.items() if not no_decay(k)]
+    plain = [v for k, v in params.items() if no_decay(k)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}], lr=lr,
                             betas=betas, eps=eps)
     out = []
     for step, toks in enumerate(batches):
