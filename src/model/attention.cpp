@@ -74,13 +74,13 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
   s.s.resize(a.bq * a.bk);
   for (uint64_t qa = 0; qa < a.T; qa += a.bq) {
     const uint64_t nq = std::min(a.bq, a.T - qa), last = a.p0 + qa + nq - 1;
-    const uint64_t k0 = first_tile(a, qa, doc_start);
+    const uint64_t k0 = std::max(first_tile(a, qa, doc_start), a.kbase);
     s.m.assign(nq, kNegInf);
     s.l.assign(nq, 0.0f);
     s.acc.assign(nq * hd, 0.0f);
     for (uint64_t ka = k0; ka <= last; ka += a.bk) {
       const uint64_t nk = std::min(a.bk, last + 1 - ka);
-      gemm_nt(nq, nk, hd, a.scale, Q + qa * ldq, ldq, K + ka * ldk, ldk, 0.0f, s.s.data(), nk);
+      gemm_nt(nq, nk, hd, a.scale, Q + qa * ldq, ldq, K + (ka - a.kbase) * ldk, ldk, 0.0f, s.s.data(), nk);
       for (uint64_t r = 0; r < nq; ++r) {
         float* row = s.s.data() + r * nk;
         uint64_t lo, hi;
@@ -100,7 +100,7 @@ void attention_forward(const float* q, const float* k, const float* v, float* o,
         if (corr != 1.0f)
           for (uint64_t i = 0; i < hd; ++i) s.acc[r * hd + i] *= corr;
       }
-      gemm_nn(nq, hd, nk, 1.0f, s.s.data(), nk, Vv + ka * ldk, ldk, 1.0f, s.acc.data(), hd);
+      gemm_nn(nq, hd, nk, 1.0f, s.s.data(), nk, Vv + (ka - a.kbase) * ldk, ldk, 1.0f, s.acc.data(), hd);
     }
     for (uint64_t r = 0; r < nq; ++r) {
       const float inv = 1.0f / s.l[r];
@@ -126,7 +126,7 @@ void attention_reference(const float* q, const float* k, const float* v, float* 
     float mx = kNegInf;
     for (uint64_t j = first; j <= qp; ++j) {
       float dot = 0;
-      for (uint64_t i = 0; i < hd; ++i) dot += Q[r * ldq + i] * K[j * ldk + i];
+      for (uint64_t i = 0; i < hd; ++i) dot += Q[r * ldq + i] * K[(j - a.kbase) * ldk + i];
       float sc = dot * a.scale;
       if (a.softcap > 0) sc = a.softcap * std::tanh(sc / a.softcap);
       row[j - first] = sc;
@@ -136,7 +136,7 @@ void attention_reference(const float* q, const float* k, const float* v, float* 
     for (auto& e : row) sum += (e = std::exp(e - mx));
     for (uint64_t i = 0; i < hd; ++i) {
       float acc = 0;
-      for (uint64_t j = first; j <= qp; ++j) acc += row[j - first] * Vv[j * ldk + i];
+      for (uint64_t j = first; j <= qp; ++j) acc += row[j - first] * Vv[(j - a.kbase) * ldk + i];
       O[r * ldq + i] = acc / sum;
     }
     if (lse) lse[r] = mx + std::log(sum);

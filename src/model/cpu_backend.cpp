@@ -164,7 +164,7 @@ void CpuKernels::softcap(float* x, uint64_t n, float cap) const {
 
 void CpuKernels::attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
                                    uint64_t B, const AttnShape& a) const {
-  const uint64_t qs = a.T * a.H * a.hd, ks = (a.p0 + a.T) * a.KV * a.hd;
+  const uint64_t qs = a.T * a.H * a.hd, ks = (a.p0 + a.T - a.kbase) * a.KV * a.hd;
   // Decoding one token is too little work to split over threads.
   const int nt = B * a.T * (a.p0 + a.T) >= 4096 ? threads_ : 1;
   if (scratch_.size() < static_cast<size_t>(nt)) scratch_.resize(nt);

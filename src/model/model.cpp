@@ -25,12 +25,25 @@ Model::Model(const ModelConfig& c, std::vector<float> params, const ModelOptions
     throw Error("Model: " + std::to_string(params_.size()) + " parameters given, the layout has " + std::to_string(lay_.total()));
 }
 
+namespace {
+
+// Rows a sliding layer's cache holds: the W - 1 keys before a chunk's first query, rounded down to
+// a key tile (the attention reads whole tiles from a tile boundary), the chunk, and as much again
+// as slack so that the shift down happens once per about W + key_tile positions, not per token.
+uint64_t sliding_rows(uint64_t window, uint64_t key_tile, uint64_t chunk) { return 2 * (window + key_tile) + chunk; }
+
+}  // namespace
+
 struct Session::State {
   const Model& m;
   Rope global;
   std::optional<Rope> local;  // Gemma 3's sliding layers
   CpuKernels kernels;
-  std::vector<std::vector<float>> k, v;  // per layer [max_len, KV*hd], keys already rotated
+  // Per layer [rows, KV*hd], keys already rotated: row r holds position kbase + r. A full layer
+  // keeps every position (rows = max_len); a sliding layer only what its window can still see,
+  // shifting the cache down when it fills (amortised: every W + key_tile positions or so).
+  std::vector<std::vector<float>> k, v;
+  std::vector<uint64_t> kbase;
   LayerActs acts;
   LayerScratch temps;
   std::vector<float> x, xn, logits;
@@ -40,8 +53,12 @@ struct Session::State {
         kernels(openblas_get_num_threads()) {
     const auto& c = mod.config();
     if (c.rope_local_theta > 0) local.emplace(c, 0.0, 0, true);
-    k.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
-    v.assign(c.num_hidden_layers, std::vector<float>(max_len * c.num_key_value_heads * c.head_dim));
+    const uint64_t kvw = c.num_key_value_heads * c.head_dim;
+    for (uint64_t li = 0; li < c.num_hidden_layers; ++li) {  // sliding layers: sized by make_room on first use
+      k.emplace_back(c.sliding(li) ? 0 : max_len * kvw);
+      v.emplace_back(c.sliding(li) ? 0 : max_len * kvw);
+    }
+    kbase.assign(c.num_hidden_layers, 0);
   }
   const Rope& rope(uint64_t layer) const { return local && m.config().sliding(layer) ? *local : global; }
   void ensure(uint64_t length) {
@@ -55,6 +72,7 @@ Session::~Session() = default;
 
 void Session::reset() {
   pos_ = 0;
+  std::fill(s_->kbase.begin(), s_->kbase.end(), 0);
   // A fresh RoPE table, as a freshly loaded transformers model has: dynamic NTK and LongRoPE
   // otherwise keep the longest length seen so far.
   const auto& c = m_.config();
@@ -87,6 +105,29 @@ void Session::forward_all(std::span<const uint32_t> tokens, const std::function<
   }
 }
 
+void Session::make_room(uint64_t layer, uint64_t n) {
+  const ModelConfig& c = m_.config();
+  const uint64_t kvw = c.num_key_value_heads * c.head_dim, W = c.sliding_window, p0 = pos_;
+  State& s = *s_;
+  uint64_t& base = s.kbase[layer];
+  std::vector<float>& kk = s.k[layer];
+  std::vector<float>& vv = s.v[layer];
+  if ((p0 + n - base) * kvw <= kk.size()) return;
+  // Keys before the chunk's first query's window are never seen again; keep from the key tile that
+  // holds its first visible key (the attention starts reading there).
+  const uint64_t keep = p0 + 1 > W ? (p0 + 1 - W) / key_tile * key_tile : 0;
+  const uint64_t need = std::min(max_len_, sliding_rows(W, key_tile, n));
+  if (kk.size() < need * kvw) {  // first use, or a larger chunk or key tile than before
+    kk.resize(need * kvw);
+    vv.resize(need * kvw);
+  }
+  if (keep > base) {
+    std::copy(kk.begin() + static_cast<int64_t>((keep - base) * kvw), kk.begin() + static_cast<int64_t>((p0 - base) * kvw), kk.begin());
+    std::copy(vv.begin() + static_cast<int64_t>((keep - base) * kvw), vv.begin() + static_cast<int64_t>((p0 - base) * kvw), vv.begin());
+    base = keep;
+  }
+}
+
 void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, const std::function<void(uint64_t, const float*)>* on_logits,
                         uint64_t base_index, std::vector<float>* last_logits) {
   const ModelConfig& c = m_.config();
@@ -98,16 +139,19 @@ void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, cons
   s.x.resize(n * d);
   embed(c, lay, P, tokens.data(), n, s.x.data());
   for (uint64_t li = 0; li < c.num_hidden_layers; ++li) {
-    float* kc = s.k[li].data();
-    float* vc = s.v[li].data();
+    if (c.sliding(li)) make_room(li, n);
+    std::vector<float>& kv_k = s.k[li];
+    std::vector<float>& kv_v = s.v[li];
+    const uint64_t base = s.kbase[li];
     // The chunk's keys and values join the cache; its queries attend over all of it. Larger tiles
     // than training's: prefill rows are many and there is no backward to keep tiles for.
     auto attend = [&](LayerActs& a, AttnShape shape) {
-      std::copy_n(a.k.data(), n * kvw, kc + p0 * kvw);
-      std::copy_n(a.v.data(), n * kvw, vc + p0 * kvw);
-      shape.bq = 128;
-      shape.bk = 512;
-      K.attention_forward(a.q.data(), kc, vc, a.o.data(), nullptr, nullptr, 1, shape);
+      std::copy_n(a.k.data(), n * kvw, kv_k.data() + (p0 - base) * kvw);
+      std::copy_n(a.v.data(), n * kvw, kv_v.data() + (p0 - base) * kvw);
+      shape.bq = query_tile;
+      shape.bk = key_tile;
+      shape.kbase = base;
+      K.attention_forward(a.q.data(), kv_k.data(), kv_v.data(), a.o.data(), nullptr, nullptr, 1, shape);
     };
     layer_forward(K, c, P, lay.layers()[li], s.rope(li), li, Rows{n, p0, n, false}, s.x.data(), s.acts, s.temps, attend);
   }

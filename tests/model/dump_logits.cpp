@@ -1,6 +1,6 @@
 // Test driver: the logits of every position of a token sequence, as raw f32 [n, vocab].
 //   dump_logits MODEL_DIR IDS.u32 OUT.f32 [--chunk N] [--reference] [--incremental]
-//               [--rope-theta X] [--dynamic-pin N]
+//               [--rope-theta X] [--dynamic-pin N] [--key-tile N] [--query-tile N]
 // --incremental feeds one token at a time (the decode path with the KV cache); --reference uses
 // the plain kernels.
 #include <cstdio>
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   }
   try {
     model::ModelOptions mo;
-    uint64_t chunk = 256;
+    uint64_t chunk = 256, key_tile = 0, query_tile = 0;
     bool reference = false, incremental = false;
     for (int i = 4; i < argc; ++i) {
       const std::string a = argv[i];
@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       else if (a == "--incremental") incremental = true;
       else if (a == "--rope-theta") mo.rope_theta = std::strtod(argv[++i], nullptr);
       else if (a == "--dynamic-pin") mo.dynamic_pin = std::strtoull(argv[++i], nullptr, 10);
+      else if (a == "--key-tile") key_tile = std::strtoull(argv[++i], nullptr, 10);
+      else if (a == "--query-tile") query_tile = std::strtoull(argv[++i], nullptr, 10);
     }
     const auto m = model::Model::load(argv[1], mo);
     const std::string raw = read_file(argv[2]);
@@ -37,6 +39,8 @@ int main(int argc, char** argv) {
     std::memcpy(ids.data(), raw.data(), raw.size());
     model::Session s(*m, ids.size());
     s.chunk = chunk;
+    if (key_tile) s.key_tile = key_tile;
+    if (query_tile) s.query_tile = query_tile;
     s.set_reference(reference);
     const uint64_t V = m->config().vocab_size;
     std::vector<float> out(ids.size() * V);

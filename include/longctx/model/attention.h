@@ -17,6 +17,9 @@ struct AttnShape {
   uint64_t p0 = 0;        // position of query row 0; keys are rows [0, p0 + T) (the engine's KV cache)
   uint64_t bq = 64, bk = 256;  // tile sizes (query rows, keys)
   uint64_t window = 0;    // > 0: a query at position p sees keys in (p - window, p]
+  // Key row 0 is position kbase: a sliding layer's KV cache drops keys no query can see any more.
+  // Every key a query sees must be >= kbase (forward only; the backward needs 0).
+  uint64_t kbase = 0;
   float softcap = 0.0f;   // > 0: scores -> softcap * tanh(scores / softcap)
 };
 

@@ -62,8 +62,14 @@ class Session {
   // Test oracle: plain loops instead of BLAS and the tiled attention.
   void set_reference(bool on);
   uint64_t chunk = 256;
+  // Attention tiles (query rows, keys) of the tiled kernel; tests shrink them to exercise tile
+  // boundaries and the sliding-window cache's shifts on short sequences.
+  uint64_t query_tile = 128, key_tile = 512;
 
  private:
+  // A sliding layer's cache: drops the keys no query from pos_ on can see when n more rows would
+  // not fit.
+  void make_room(uint64_t layer, uint64_t n);
   void run_chunk(std::span<const uint32_t> tokens, bool want_logits, const std::function<void(uint64_t, const float*)>* on_logits,
                  uint64_t base_index, std::vector<float>* last_logits);
   const Model& m_;
