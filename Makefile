@@ -26,6 +26,7 @@ bench: build
 	@$(BUILD)/bench/bench_model --memory-context 8192
 	@/usr/bin/python3 bench/needle_grid_bench.py --build $(BUILD)
 	@/usr/bin/python3 bench/train_vs_torch.py $(BUILD)
+	@/usr/bin/python3 bench/arch_cost.py --build $(BUILD)
 
 # The paper's experiment at CPU scale (examples/repro/README.md): ~40 minutes on 2 cores.
 repro: build

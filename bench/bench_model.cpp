@@ -1,16 +1,22 @@
 // Model engine speed, with this machine's OpenBLAS SGEMM rate measured in the same run:
-//   bench_model [--threads N] [--memory-context 32768]
+//   bench_model [--threads N] [--memory-context 32768] [--config config.json] [--json]
 // - SGEMM: 1024^3 single-precision GEMMs, GFLOP/s (the ceiling prefill is compared with);
-// - prefill: a 15M-parameter LLaMA (llama2.c's 15M shape: dim 288, 6 layers, 6 heads, hidden
-//   768, vocab 32000) over 2,048 tokens; GFLOP/s counted as 2 x matmul parameters x tokens plus
-//   the attention's 4 x T^2/2 x dim per layer; the target is >= 50% of the SGEMM rate;
+// - prefill: a random 15M-parameter LLaMA (llama2.c's 15M shape: dim 288, 6 layers, 6 heads,
+//   hidden 768, vocab 32000), or the model a Hugging Face config.json (--config) describes, over
+//   2,048 tokens; GFLOP/s counted with the LLaMA formula: 2 x matmul parameters x tokens plus the
+//   attention's 4 x T^2/2 x dim per layer (matmul parameters = parameters - vocab x dim - dim +
+//   vocab x dim / T; it ignores other families' windows, soft-caps, extra norms and tied
+//   embeddings); the target is >= 50% of the SGEMM rate;
 // - decode: tokens/s generating 256 tokens one at a time after a 16-token prompt (llama2.c's
 //   run.c does about 135 tokens/s at this size on this machine class; target >= 150);
 // - memory: peak resident memory of a prefill at --memory-context tokens (default 32K), and the
-//   KV cache's share of it.
+//   KV cache's share of it (--memory-context 0: skipped).
+// --json: one JSON object on stdout instead of the lines above (bench/arch_cost.py reads it).
+// --check: load the config and build the random model, print what it is, and stop (no timing).
 #include <cblas.h>
 
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +27,7 @@
 
 #include "longctx/model/blas.h"
 #include "longctx/model/model.h"
+#include "longctx/util/error.h"
 
 using namespace longctx;
 using Clock = std::chrono::steady_clock;
@@ -35,44 +42,77 @@ static long peak_rss_kb() {
   return 0;
 }
 
-static std::unique_ptr<model::Model> random_model(const model::LlamaConfig& c) {
-  auto m = std::make_unique<model::Model>();
-  m->c_ = c;
-  std::mt19937 g(1);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  auto fill = [&](std::vector<float>& v, size_t size, bool ones = false) {
-    v.resize(size);
-    for (auto& x : v) x = ones ? 1.0f : n(g);
-  };
-  const uint64_t d = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads, I = c.intermediate_size;
-  fill(m->embed, c.vocab_size * d);
-  fill(m->final_norm, d, true);
-  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) {
-    model::LayerWeights l;
-    fill(l.attn_norm, d, true);
-    fill(l.mlp_norm, d, true);
-    fill(l.wq, H * hd * d);
-    fill(l.wk, KV * hd * d);
-    fill(l.wv, KV * hd * d);
-    fill(l.wo, d * H * hd);
-    fill(l.w_gate, I * d);
-    fill(l.w_up, I * d);
-    fill(l.w_down, d * I);
-    m->layers.push_back(std::move(l));
-  }
-  return m;
+// The human lines go to stdout unless --json, which prints one object at the end.
+static bool quiet = false;
+__attribute__((format(printf, 1, 2))) static void say(const char* fmt, ...) {
+  if (quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  std::vprintf(fmt, ap);
+  va_end(ap);
+}
+
+static std::unique_ptr<model::Model> random_model(const model::ModelConfig& c) {
+  const model::WeightLayout lay(c);
+  std::vector<float> p(lay.total());
+  lay.init_random(p.data(), 1, 0.02);
+  return std::make_unique<model::Model>(c, std::move(p));
 }
 
 int main(int argc, char** argv) {
   model::ensure_blas_kernels(argv);
   int threads = 2;
   uint64_t mem_ctx = 32768;
+  std::string config_path;
+  bool as_json = false, check_only = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[++i]);
-    if (!std::strcmp(argv[i], "--memory-context")) mem_ctx = std::strtoull(argv[++i], nullptr, 10);
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--threads") && has_value) {
+      threads = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--memory-context") && has_value) {
+      mem_ctx = std::strtoull(argv[++i], nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--config") && has_value) {
+      config_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--json")) {
+      as_json = true;
+    } else if (!std::strcmp(argv[i], "--check")) {
+      check_only = true;
+    } else {
+      std::fprintf(stderr, "usage: bench_model [--threads N] [--memory-context TOKENS] [--config config.json] [--json] [--check]\n");
+      return 2;
+    }
+  }
+  quiet = as_json;
+  model::ModelConfig c;
+  try {
+    c = config_path.empty()
+            ? model::ModelConfig::parse(
+                  R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 32000, "hidden_size": 288, "intermediate_size": 768,
+          "num_hidden_layers": 6, "num_attention_heads": 6, "num_key_value_heads": 6, "max_position_embeddings": 256, "tie_word_embeddings": true})",
+                  "bench_model")
+            : model::ModelConfig::load(config_path);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "bench_model: %s\n", e.what());
+    return 1;
+  }
+  if (check_only) {
+    const auto m = random_model(c);
+    std::string sliding;
+    for (uint64_t i = 0; i < c.num_hidden_layers; ++i) sliding += c.sliding(i) ? 'S' : 'F';
+    if (as_json)
+      std::printf("{\"architecture\": \"%s\", \"parameters\": %llu, \"head_dim\": %llu, \"sliding_window\": %llu, \"layers\": \"%s\", "
+                  "\"rope_scaling\": \"%s\"}\n",
+                  c.architecture.c_str(), static_cast<unsigned long long>(m->parameters()), static_cast<unsigned long long>(c.head_dim),
+                  static_cast<unsigned long long>(c.sliding_window), sliding.c_str(), c.rope_scaling.type.c_str());
+    else
+      std::printf("%s: %s, %.2fM parameters, head_dim %llu, window %llu, layers %s (S sliding, F full), rope_scaling %s\n",
+                  config_path.empty() ? "built-in" : config_path.c_str(), c.architecture.c_str(), m->parameters() / 1e6,
+                  static_cast<unsigned long long>(c.head_dim), static_cast<unsigned long long>(c.sliding_window), sliding.c_str(),
+                  c.rope_scaling.type.c_str());
+    return 0;
   }
   openblas_set_num_threads(threads);
-  std::printf("OpenBLAS %s, %d threads\n", openblas_get_config(), threads);
+  say("OpenBLAS %s, %d threads\n", openblas_get_config(), threads);
 
   // SGEMM ceiling.
   const int N = 1024;
@@ -84,28 +124,26 @@ int main(int argc, char** argv) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, A.data(), N, B.data(), N, 0, C.data(), N);
     best = std::max(best, 2.0 * N * N * N / seconds_since(t) / 1e9);
   }
-  std::printf("sgemm 1024^3: %.1f GFLOP/s (best of 5)\n", best);
+  say("sgemm 1024^3: %.1f GFLOP/s (best of 5)\n", best);
 
-  model::LlamaConfig c;
-  c.architecture = "LlamaForCausalLM";
-  c.vocab_size = 32000;
-  c.hidden_size = 288;
-  c.intermediate_size = 768;
-  c.num_hidden_layers = 6;
-  c.num_attention_heads = 6;
-  c.num_key_value_heads = 6;
-  c.head_dim = 48;
-  c.max_position_embeddings = 256;
   const auto m = random_model(c);
-  std::printf("model: %.1fM parameters (llama2.c's 15M shape)\n", m->parameters() / 1e6);
+  if (config_path.empty())
+    say("model: %.1fM parameters (llama2.c's 15M shape)\n", m->parameters() / 1e6);
+  else
+    say("model: %.1fM parameters (%s, %s)\n", m->parameters() / 1e6, c.architecture.c_str(), config_path.c_str());
 
   // Prefill.
   const uint64_t T = 2048;
   std::vector<uint32_t> ids(T);
   for (uint64_t i = 0; i < T; ++i) ids[i] = static_cast<uint32_t>((i * 7919) % c.vocab_size);
-  const double matmul_params = static_cast<double>(m->parameters() - m->embed.size() - m->final_norm.size()) + c.vocab_size * 288.0 / T;
-  const double flops = 2.0 * matmul_params * T + 6.0 * 4.0 * (T * T / 2.0) * 288.0;
-  double prefill = 0;
+  // The LLaMA formula (for the built-in model: dim 288, 6 layers), with the config's dim and layers.
+  const double dim = static_cast<double>(c.hidden_size), layers = static_cast<double>(c.num_hidden_layers);
+  // The layers' matrices for every token, the output matrix for the last one only (prefill hands
+  // over the last position's logits).
+  const uint64_t embeddings = (c.tie_word_embeddings ? 1 : 2) * c.vocab_size * c.hidden_size;
+  const double matmul_params = static_cast<double>(m->parameters() - embeddings - c.hidden_size) + c.vocab_size * dim / T;
+  const double flops = 2.0 * matmul_params * T + layers * 4.0 * (T * T / 2.0) * dim;
+  double prefill = 0, prefill_s = 1e300;
   const uint64_t chunk = std::getenv("PREFILL_CHUNK") ? std::strtoull(std::getenv("PREFILL_CHUNK"), nullptr, 10) : 256;
   for (int r = 0; r < 3; ++r) {
     model::Session s(*m, T);
@@ -113,12 +151,14 @@ int main(int argc, char** argv) {
     std::vector<float> logits;
     const auto t = Clock::now();
     s.forward(ids, &logits);
-    prefill = std::max(prefill, flops / seconds_since(t) / 1e9);
+    prefill_s = std::min(prefill_s, seconds_since(t));
   }
-  std::printf("prefill %llu tokens: %.1f GFLOP/s = %.0f%% of sgemm (best of 3)\n", static_cast<unsigned long long>(T), prefill,
-              100.0 * prefill / best);
+  prefill = flops / prefill_s / 1e9;
+  say("prefill %llu tokens: %.1f GFLOP/s = %.0f%% of sgemm (best of 3)\n", static_cast<unsigned long long>(T), prefill,
+      100.0 * prefill / best);
 
   // Decode.
+  double decode = 0;
   {
     model::Session s(*m, 16 + 256);
     std::vector<float> logits;
@@ -128,10 +168,12 @@ int main(int argc, char** argv) {
       const uint32_t next = static_cast<uint32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
       s.forward(std::span<const uint32_t>(&next, 1), &logits);
     }
-    std::printf("decode: %.0f tokens/s (256 tokens after a 16-token prompt)\n", 256 / seconds_since(t));
+    decode = 256 / seconds_since(t);
+    say("decode: %.0f tokens/s (256 tokens after a 16-token prompt)\n", decode);
   }
 
   // Memory at a long context.
+  double mem_s = 0, mem_peak_mb = 0, mem_before_mb = 0, mem_kv_mb = 0;
   if (mem_ctx > 0) {
     const long before = peak_rss_kb();
     std::vector<uint32_t> big(mem_ctx);
@@ -140,9 +182,36 @@ int main(int argc, char** argv) {
     std::vector<float> logits;
     const auto t = Clock::now();
     s.forward(big, &logits);
-    const double kv = 2.0 * c.num_hidden_layers * mem_ctx * c.num_key_value_heads * c.head_dim * 4 / 1e6;
-    std::printf("prefill %llu tokens: %.1f s; peak RSS %.0f MB (%.0f MB before; KV cache %.0f MB; attention scratch: one 128x512 score tile per thread)\n",
-                static_cast<unsigned long long>(mem_ctx), seconds_since(t), peak_rss_kb() / 1024.0, before / 1024.0, kv);
+    mem_s = seconds_since(t);
+    mem_kv_mb = 2.0 * c.num_hidden_layers * mem_ctx * c.num_key_value_heads * c.head_dim * 4 / 1e6;
+    mem_peak_mb = peak_rss_kb() / 1024.0;
+    mem_before_mb = before / 1024.0;
+    say("prefill %llu tokens: %.1f s; peak RSS %.0f MB (%.0f MB before; KV cache %.0f MB; attention scratch: one 128x512 score tile per thread)\n",
+        static_cast<unsigned long long>(mem_ctx), mem_s, mem_peak_mb, mem_before_mb, mem_kv_mb);
+  }
+
+  if (as_json) {
+    // config paths and architecture names are plain file names here; escape the two JSON-special
+    // characters anyway.
+    auto str = [](const std::string& v) {
+      std::string o = "\"";
+      for (const char ch : v) {
+        if (ch == '"' || ch == '\\') o += '\\';
+        if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
+      }
+      return o + "\"";
+    };
+    std::printf("{\"config\": %s, \"architecture\": %s, \"parameters\": %llu, \"threads\": %d, \"sgemm_gflops\": %.3f, "
+                "\"prefill_tokens\": %llu, \"prefill_s\": %.6f, \"prefill_tokens_per_s\": %.3f, \"prefill_gflops\": %.3f, "
+                "\"prefill_gflops_formula\": \"llama: 2 x (parameters - vocab x dim - dim + vocab x dim / T) x T + layers x 4 x T^2/2 x dim\", "
+                "\"prefill_pct_of_sgemm\": %.2f, \"decode_tokens\": 256, \"decode_prompt_tokens\": 16, \"decode_tokens_per_s\": %.3f",
+                str(config_path.empty() ? "builtin-llama-15M" : config_path).c_str(), str(c.architecture).c_str(),
+                static_cast<unsigned long long>(m->parameters()), threads, best, static_cast<unsigned long long>(T), prefill_s,
+                T / prefill_s, prefill, 100.0 * prefill / best, decode);
+    if (mem_ctx > 0)
+      std::printf(", \"memory_context\": %llu, \"memory_prefill_s\": %.3f, \"peak_rss_mb\": %.1f, \"rss_before_mb\": %.1f, \"kv_cache_mb\": %.1f",
+                  static_cast<unsigned long long>(mem_ctx), mem_s, mem_peak_mb, mem_before_mb, mem_kv_mb);
+    std::printf("}\n");
   }
   return 0;
 }
