@@ -39,7 +39,14 @@ void parallel_items(uint64_t n, int threads, const std::function<void(uint64_t, 
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline float gelu_tanh(float x) { return 0.5f * x * (1.0f + std::tanh(kGeluC * (x + 0.044715f * x * x * x))); }
+// tanh through fast_tanh (kernels.h, 2.4e-7 relative): std::tanh is a library call per element and
+// kept GeGLU from vectorizing (it was most of Gemma's extra prefill time).
+inline float gelu_tanh(float x) { return 0.5f * x * (1.0f + fast_tanh(kGeluC * (x + 0.044715f * x * x * x))); }
+
+// h = gelu_tanh(g) * u, compiled per instruction set (the loop vectorizes once tanh is inline).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void geglu_rows(const float* g, const float* u, float* h, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) h[i] = gelu_tanh(g[i]) * u[i];
+}
 
 }  // namespace
 
@@ -128,7 +135,7 @@ void CpuKernels::glu(const float* g, const float* u, float* h, uint64_t n, Activ
   if (act == Activation::SiLU) {
     for (uint64_t i = 0; i < n; ++i) h[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   } else {
-    for (uint64_t i = 0; i < n; ++i) h[i] = gelu_tanh(g[i]) * u[i];
+    geglu_rows(g, u, h, n);
   }
 }
 
@@ -143,7 +150,7 @@ void CpuKernels::glu_backward(const float* g, const float* u, const float* dh, f
     // gelu(x) = x/2 (1 + t), t = tanh(c (x + 0.044715 x^3)):
     // gelu'(x) = (1 + t)/2 + x/2 (1 - t^2) c (1 + 3 * 0.044715 x^2)
     for (uint64_t i = 0; i < n; ++i) {
-      const float x = g[i], t = std::tanh(kGeluC * (x + 0.044715f * x * x * x));
+      const float x = g[i], t = fast_tanh(kGeluC * (x + 0.044715f * x * x * x));
       du[i] = dh[i] * 0.5f * x * (1.0f + t);
       dg[i] = dh[i] * u[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kGeluC * (1.0f + 3.0f * 0.044715f * x * x));
     }
