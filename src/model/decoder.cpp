@@ -17,6 +17,20 @@ void size(std::vector<float>& v, uint64_t n) {
   if (v.size() != n) v.resize(n);
 }
 
+// x[N, d] += a branch's output, normalised first (rstd kept) under Gemma's sandwich norms.
+void add_branch(const Kernels& K, const ModelConfig& c, const float* P, uint64_t post_norm, const float* branch, std::vector<float>& rstd,
+                LayerScratch& t, uint64_t N, float* x) {
+  const uint64_t d = c.hidden_size;
+  if (!c.sandwich_norms) {
+    K.add(x, branch, N * d);
+    return;
+  }
+  size(rstd, N);
+  size(t.normed, N * d);
+  K.rmsnorm(branch, P + post_norm, t.normed.data(), rstd.data(), N, d, static_cast<float>(c.rms_norm_eps), c.norm_plus_one);
+  K.add(x, t.normed.data(), N * d);
+}
+
 }  // namespace
 
 AttnShape layer_attention(const ModelConfig& c, uint64_t layer, uint64_t T, uint64_t p0) {
@@ -88,14 +102,7 @@ void layer_forward(const Kernels& K, const ModelConfig& c, const float* P, const
   std::vector<float>& mo = keep_branches ? a.mo : t.mo;
   size(ao, N * d);
   K.linear(a.o.data(), P + w.wo, at(P, w.bo), ao.data(), N, H * hd, d);
-  if (c.sandwich_norms) {
-    size(a.ra, N);
-    size(t.normed, N * d);
-    K.rmsnorm(ao.data(), P + w.post_attn_norm, t.normed.data(), a.ra.data(), N, d, eps, p1);
-    K.add(x, t.normed.data(), N * d);
-  } else {
-    K.add(x, ao.data(), N * d);
-  }
+  add_branch(K, c, P, w.post_attn_norm, ao.data(), a.ra, t, N, x);
   if (rows.keep) a.xmid.assign(x, x + N * d);
   size(a.r2, N);
   size(a.xn2, N * d);
@@ -108,14 +115,7 @@ void layer_forward(const Kernels& K, const ModelConfig& c, const float* P, const
   K.glu(a.g.data(), a.u.data(), t.h.data(), N * I, c.activation);
   size(mo, N * d);
   K.linear(t.h.data(), P + w.w_down, at(P, w.b_down), mo.data(), N, I, d);
-  if (c.sandwich_norms) {
-    size(a.rm, N);
-    size(t.normed, N * d);
-    K.rmsnorm(mo.data(), P + w.post_mlp_norm, t.normed.data(), a.rm.data(), N, d, eps, p1);
-    K.add(x, t.normed.data(), N * d);
-  } else {
-    K.add(x, mo.data(), N * d);
-  }
+  add_branch(K, c, P, w.post_mlp_norm, mo.data(), a.rm, t, N, x);
 }
 
 void layer_backward(const Kernels& K, const ModelConfig& c, const float* P, float* G, const LayerSlots& w, const Rope& rope,

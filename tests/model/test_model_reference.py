@@ -52,6 +52,38 @@ CASES = [
     ("sharded-3-files", {}, "bf16", {"shards": 3}),
 ]
 
+# Tiles of 32 x 16 keys: a sliding layer's cache (2 (W + 16) + chunk rows) is smaller than the
+# sequence for every window of the family cases, so it drops keys and shifts, in prefill and decoding.
+SMALL_TILES = ["--key-tile", "16", "--query-tile", "32"]
+MODES = (("prefill chunk 256", []), ("prefill chunk 100, tiles 32x16", ["--chunk", "100", *SMALL_TILES]), ("reference kernels", ["--reference"]),
+         ("reference kernels, chunk 100, tiles 32x16", ["--reference", "--chunk", "100", *SMALL_TILES]))
+
+
+def check_logits(tmp, name, d, ref, ids, V, flags):
+    """The engine's logits of every position in each mode, and token-by-token decoding of the first
+    120 (transformers' cache semantics: dynamic NTK rebuilt and LongRoPE switched as it grows)."""
+    n = len(ids)
+    ids.tofile(os.path.join(tmp, "ids.u32"))
+    want = ref.forward([int(x) for x in ids]).numpy()
+    for mode, extra_flags in MODES:
+        out = os.path.join(tmp, "out.f32")
+        r = subprocess.run([DUMP, d, os.path.join(tmp, "ids.u32"), out, *extra_flags, *flags], capture_output=True, text=True)
+        if r.returncode:
+            check(f"{name}: {mode}", False, r.stderr)
+            continue
+        got = np.fromfile(out, dtype=np.float32).reshape(n, V)
+        err = float(np.abs(got - want).max())
+        check(f"{name}: {mode}: logits of {n} positions within 1e-4 of PyTorch (max |diff| {err:.1e})", err < 1e-4)
+    ref.reset()
+    inc_want = np.concatenate([ref.forward([int(x)]).numpy() for x in ids[:120]])
+    ids[:120].tofile(os.path.join(tmp, "ids120.u32"))
+    out = os.path.join(tmp, "inc.f32")
+    r = subprocess.run([DUMP, d, os.path.join(tmp, "ids120.u32"), out, "--incremental", *SMALL_TILES, *flags], capture_output=True, text=True)
+    got = np.fromfile(out, dtype=np.float32).reshape(120, V) if r.returncode == 0 else None
+    err = float(np.abs(got - inc_want).max()) if got is not None else float("inf")
+    check(f"{name}: token-by-token decoding (16-key tiles) within 1e-4 (max |diff| {err:.1e})", err < 1e-4, r.stderr)
+
+
 with tempfile.TemporaryDirectory() as tmp:
     rng = np.random.default_rng(5)
     for k, (name, extra, dtype, opt) in enumerate(CASES):
@@ -60,68 +92,25 @@ with tempfile.TemporaryDirectory() as tmp:
         torch_llama.write_checkpoint(d, config, seed=100 + k, dtype=dtype, shards=opt.get("shards", 1))
         n = 300  # past max_position_embeddings (64): dynamic NTK grows; > 256: two prefill chunks
         ids = rng.integers(0, config["vocab_size"], n).astype(np.uint32)
-        ids.tofile(os.path.join(tmp, "ids.u32"))
         flags = []
         if "theta" in opt:
             flags += ["--rope-theta", str(opt["theta"])]
         if "pin" in opt:
             flags += ["--dynamic-pin", str(opt["pin"])]
-        ref = torch_llama.Llama(d, opt.get("theta"), opt.get("pin", 0))
-        want = ref.forward([int(x) for x in ids]).numpy()
-        V = config["vocab_size"]
-        for mode, extra_flags in (("prefill chunk 256", []), ("prefill chunk 100", ["--chunk", "100"]), ("reference kernels", ["--reference"])):
-            out = os.path.join(tmp, "out.f32")
-            r = subprocess.run([DUMP, d, os.path.join(tmp, "ids.u32"), out, *extra_flags, *flags], capture_output=True, text=True)
-            if r.returncode:
-                check(f"{name}: {mode}", False, r.stderr)
-                continue
-            got = np.fromfile(out, dtype=np.float32).reshape(n, V)
-            err = float(np.abs(got - want).max())
-            check(f"{name}: {mode}: logits of {n} positions within 1e-4 of PyTorch (max |diff| {err:.1e})", err < 1e-4)
-        # Decoding token by token: transformers' cache semantics (dynamic NTK rebuilt as it grows).
-        ref.reset()
-        inc_want = np.concatenate([ref.forward([int(x)]).numpy() for x in ids[:120]])
-        ids[:120].tofile(os.path.join(tmp, "ids120.u32"))
-        out = os.path.join(tmp, "inc.f32")
-        r = subprocess.run([DUMP, d, os.path.join(tmp, "ids120.u32"), out, "--incremental", *flags], capture_output=True, text=True)
-        got = np.fromfile(out, dtype=np.float32).reshape(120, V) if r.returncode == 0 else None
-        err = float(np.abs(got - inc_want).max()) if got is not None else float("inf")
-        check(f"{name}: token-by-token decoding within 1e-4 (max |diff| {err:.1e})", err < 1e-4, r.stderr)
+        check_logits(tmp, name, d, torch_llama.Llama(d, opt.get("theta"), opt.get("pin", 0)), ids, config["vocab_size"], flags)
 
-    # Every family: the same four modes, then greedy generation from an 80-token prompt (40 new
-    # tokens: past the windows and LongRoPE's orig; the prompt itself is past orig 64, so the
-    # prefill already uses the long factors, as transformers' Phi-3 generate would).
+    # Every family: the same modes, then greedy generation from an 80-token prompt (40 new tokens:
+    # past the windows and LongRoPE's orig; the prompt itself is past orig 64, so the prefill
+    # already uses the long factors, as transformers' Phi-3 generate would).
     for k, case in enumerate(family_cases.MODEL_CASES):
         name, opt = case["name"], case["opts"]
         d = os.path.join(tmp, name)
         torch_models.write_checkpoint(d, case["family"], case["config"], seed=500 + k, dtype=case["dtype"])
         V, n = case["config"]["vocab_size"], 300
         ids = rng.integers(0, V, n).astype(np.uint32)
-        ids.tofile(os.path.join(tmp, "ids.u32"))
         flags = ["--rope-theta", str(opt["theta"])] if "theta" in opt else []
         ref = torch_models.Model(d, opt.get("theta"))
-        want = ref.forward([int(x) for x in ids]).numpy()
-        # Tiles of 32 x 16 keys: a sliding layer's cache (2 (W + 16) + chunk rows) is smaller than the
-        # sequence for every window here, so it drops keys and shifts, in prefill and in decoding.
-        small = ["--key-tile", "16", "--query-tile", "32"]
-        for mode, extra_flags in (("prefill chunk 256", []), ("prefill chunk 100, tiles 32x16", ["--chunk", "100", *small]),
-                                  ("reference kernels", ["--reference"]), ("reference kernels, chunk 100, tiles 32x16", ["--reference", "--chunk", "100", *small])):
-            out = os.path.join(tmp, "out.f32")
-            r = subprocess.run([DUMP, d, os.path.join(tmp, "ids.u32"), out, *extra_flags, *flags], capture_output=True, text=True)
-            if r.returncode:
-                check(f"{name}: {mode}", False, r.stderr)
-                continue
-            got = np.fromfile(out, dtype=np.float32).reshape(n, V)
-            err = float(np.abs(got - want).max())
-            check(f"{name}: {mode}: logits of {n} positions within 1e-4 of PyTorch (max |diff| {err:.1e})", err < 1e-4)
-        ref.reset()
-        inc_want = np.concatenate([ref.forward([int(x)]).numpy() for x in ids[:120]])
-        ids[:120].tofile(os.path.join(tmp, "ids120.u32"))
-        out = os.path.join(tmp, "inc.f32")
-        r = subprocess.run([DUMP, d, os.path.join(tmp, "ids120.u32"), out, "--incremental", *small, *flags], capture_output=True, text=True)
-        got = np.fromfile(out, dtype=np.float32).reshape(120, V) if r.returncode == 0 else None
-        err = float(np.abs(got - inc_want).max()) if got is not None else float("inf")
-        check(f"{name}: token-by-token decoding (16-key tiles) within 1e-4 (max |diff| {err:.1e})", err < 1e-4, r.stderr)
+        check_logits(tmp, name, d, ref, ids, V, flags)
         prompt = [int(x) for x in ids[200:280]]
         ref.reset()
         logits = ref.forward(prompt)[-1]

@@ -104,6 +104,39 @@ GRAD_CASES = [
     ("gqa-1-kv-head-linear", {"num_key_value_heads": 1, "rope_scaling": {"type": "linear", "factor": 2.0}}, 2, 130, False),
 ]
 
+def check_grads(J, name, d, c, w, toks, ds, masked):
+    """dump_grads (2 threads) against autograd for B x T tokens: losses, one gradient per tensor,
+    each within 1e-4 of its tensor's largest entry; masking must matter. Returns the gradients."""
+    B, T = toks.shape
+    toks.tofile(J("tokens.u32"))
+    ds.tofile(J("docs.u32"))
+    r = subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), J("docs.u32") if masked else "-", J("g.safetensors"), "2"],
+                       capture_output=True, text=True)
+    check(f"{name}: dump_grads runs", r.returncode == 0, r.stderr)
+    if r.returncode:
+        return None
+    ours = json.loads(r.stdout)["losses"]
+    tt = torch.tensor(toks.astype(np.int64))
+    ref_losses, ref = torch_train.grads(c, w, tt, torch.tensor(ds.astype(np.int64)) if masked else None)
+    check(f"{name}: sequence losses within 1e-6 relative", np.allclose(ours, ref_losses.numpy(), rtol=1e-6, atol=0),
+          (ours, ref_losses.tolist()))
+    g = read_safetensors(J("g.safetensors"))
+    check(f"{name}: a gradient for every tensor and no other", sorted(g) == sorted(ref), (sorted(g), sorted(ref)))
+    worst, where = 0.0, ""
+    for t in ref:
+        if t not in g:
+            continue
+        rel = float(np.abs(g[t] - ref[t].numpy()).max() / max(np.abs(ref[t].numpy()).max(), 1e-30))
+        if rel > worst:
+            worst, where = rel, t
+    check(f"{name}: every gradient within 1e-4 of its tensor's largest entry (worst {worst:.1e}: {where})", worst < 1e-4)
+    if masked:  # masking must matter: the unmasked gradients differ
+        _, unmasked = torch_train.grads(c, w, tt, None)
+        t = "model.layers.0.self_attn.q_proj.weight"
+        check(f"{name}: document masking changes the gradients", np.abs(unmasked[t].numpy() - g[t]).max() > 1e-3)
+    return g
+
+
 with tempfile.TemporaryDirectory() as tmp:
     J = lambda *p: os.path.join(tmp, *p)  # noqa: E731
     rng = np.random.default_rng(11)
@@ -115,33 +148,10 @@ with tempfile.TemporaryDirectory() as tmp:
         torch_llama.write_checkpoint(d, config, seed=300 + k)
         c, w = torch_llama.load(d)
         toks = rng.integers(0, config["vocab_size"], (B, T)).astype(np.uint32)
-        toks.tofile(J("tokens.u32"))
         ds = np.stack([doc_starts(T, set(rng.choice(np.arange(1, T), 6, replace=False).tolist())) for _ in range(B)])
-        ds.tofile(J("docs.u32"))
-        r = subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), J("docs.u32") if masked else "-", J("g.safetensors"), "2"],
-                           capture_output=True, text=True)
-        check(f"{name}: dump_grads runs", r.returncode == 0, r.stderr)
-        if r.returncode:
+        g = check_grads(J, name, d, c, w, toks, ds, masked)
+        if g is None:
             continue
-        ours = json.loads(r.stdout)["losses"]
-        ref_losses, ref = torch_train.grads(c, w, torch.tensor(toks.astype(np.int64)), torch.tensor(ds.astype(np.int64)) if masked else None)
-        check(f"{name}: sequence losses within 1e-6 relative", np.allclose(ours, ref_losses.numpy(), rtol=1e-6, atol=0),
-              (ours, ref_losses.tolist()))
-        g = read_safetensors(J("g.safetensors"))
-        check(f"{name}: a gradient for every tensor and no other", sorted(g) == sorted(ref), (sorted(g), sorted(ref)))
-        worst, where = 0.0, ""
-        for t in ref:
-            if t not in g:
-                continue
-            rel = float(np.abs(g[t] - ref[t].numpy()).max() / max(np.abs(ref[t].numpy()).max(), 1e-30))
-            if rel > worst:
-                worst, where = rel, t
-        check(f"{name}: every gradient within 1e-4 of its tensor's largest entry (worst {worst:.1e}: {where})", worst < 1e-4)
-        if masked:
-            # Masking must matter: the unmasked gradients differ.
-            _, unmasked = torch_train.grads(c, w, torch.tensor(toks.astype(np.int64)), None)
-            t = "model.layers.0.self_attn.q_proj.weight"
-            check(f"{name}: document masking changes the gradients", np.abs(unmasked[t].numpy() - g[t]).max() > 1e-3)
         if k == 0:
             subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), "-", J("g1.safetensors"), "1"], check=True, capture_output=True)
             check("gradients: the same bits on 1 and 2 threads",
@@ -155,33 +165,8 @@ with tempfile.TemporaryDirectory() as tmp:
         torch_models.write_checkpoint(d, case["family"], case["config"], seed=400 + k)
         c, w = torch_models.load(d)
         toks = rng.integers(0, c["vocab_size"], (B, T)).astype(np.uint32)
-        toks.tofile(J("tokens.u32"))
         ds = np.stack([doc_starts(T, set(rng.choice(np.arange(1, T), 4, replace=False).tolist())) for _ in range(B)])
-        ds.tofile(J("docs.u32"))
-        r = subprocess.run([DUMP, d, J("tokens.u32"), str(B), str(T), J("docs.u32") if masked else "-", J("g.safetensors"), "2"],
-                           capture_output=True, text=True)
-        check(f"{name}: dump_grads runs", r.returncode == 0, r.stderr)
-        if r.returncode:
-            continue
-        ours = json.loads(r.stdout)["losses"]
-        tt, dd = torch.tensor(toks.astype(np.int64)), torch.tensor(ds.astype(np.int64)) if masked else None
-        ref_losses, ref = torch_train.grads(c, w, tt, dd)
-        check(f"{name}: sequence losses within 1e-6 relative", np.allclose(ours, ref_losses.numpy(), rtol=1e-6, atol=0),
-              (ours, ref_losses.tolist()))
-        g = read_safetensors(J("g.safetensors"))
-        check(f"{name}: a gradient for every tensor and no other", sorted(g) == sorted(ref), (sorted(g), sorted(ref)))
-        worst, where = 0.0, ""
-        for t in ref:
-            if t not in g:
-                continue
-            rel = float(np.abs(g[t] - ref[t].numpy()).max() / max(np.abs(ref[t].numpy()).max(), 1e-30))
-            if rel > worst:
-                worst, where = rel, t
-        check(f"{name}: every gradient within 1e-4 of its tensor's largest entry (worst {worst:.1e}: {where})", worst < 1e-4)
-        if masked:
-            _, unmasked = torch_train.grads(c, w, tt, None)
-            t = "model.layers.0.self_attn.q_proj.weight"
-            check(f"{name}: document masking changes the gradients", np.abs(unmasked[t].numpy() - g[t]).max() > 1e-3)
+        check_grads(J, name, d, c, w, toks, ds, masked)
 
     # --- Packed data: a synthetic store (random ids below 32,000, short documents) -> flat L=64.
     subprocess.run([SYNTH, J("store"), "3", "A:400:0.2:5-40:41-150", "B:300:0.5:5-40:41-150"], check=True, capture_output=True)
