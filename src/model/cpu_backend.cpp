@@ -134,6 +134,8 @@ void CpuKernels::rope(float* v, uint64_t n, uint64_t heads, uint64_t hd, const R
 void CpuKernels::glu(const float* g, const float* u, float* h, uint64_t n, Activation act) const {
   if (act == Activation::SiLU) {
     for (uint64_t i = 0; i < n; ++i) h[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  } else if (reference_) {  // the twin: std::tanh
+    for (uint64_t i = 0; i < n; ++i) h[i] = 0.5f * g[i] * (1.0f + std::tanh(kGeluC * (g[i] + 0.044715f * g[i] * g[i] * g[i]))) * u[i];
   } else {
     geglu_rows(g, u, h, n);
   }
