@@ -13,6 +13,8 @@
 //   KV cache's share of it (--memory-context 0: skipped).
 // --json: one JSON object on stdout instead of the lines above (bench/arch_cost.py reads it).
 // --check: load the config and build the random model, print what it is, and stop (no timing).
+// --describe: load the config and build its weight layout (no weight buffer: any size runs), print
+//   one JSON line with what the parser resolved (tests/model/test_real_configs.py reads it), stop.
 #include <cblas.h>
 
 #include <chrono>
@@ -59,12 +61,53 @@ static std::unique_ptr<model::Model> random_model(const model::ModelConfig& c) {
   return std::make_unique<model::Model>(c, std::move(p));
 }
 
+// One JSON line: the ModelConfig fields the parser resolved, and the parameter count of the weight
+// layout (model::WeightLayout::parameters(), no buffer allocated).
+static void print_description(const model::ModelConfig& c) {
+  const model::WeightLayout lay(c);
+  const char* family = "";
+  switch (c.family) {
+    case model::Family::Llama: family = "llama"; break;
+    case model::Family::Mistral: family = "mistral"; break;
+    case model::Family::Qwen2: family = "qwen2"; break;
+    case model::Family::Qwen3: family = "qwen3"; break;
+    case model::Family::Gemma2: family = "gemma2"; break;
+    case model::Family::Gemma3: family = "gemma3"; break;
+    case model::Family::Phi3: family = "phi3"; break;
+  }
+  std::string sliding, eos;
+  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) sliding += c.sliding(i) ? 'S' : 'F';
+  for (const uint32_t e : c.eos_token_ids) eos += (eos.empty() ? "" : ", ") + std::to_string(e);
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  auto b = [](bool v) { return v ? "true" : "false"; };
+  const auto& r = c.rope_scaling;
+  std::printf("{\"architecture\": \"%s\", \"family\": \"%s\", \"vocab_size\": %llu, \"hidden_size\": %llu, "
+              "\"intermediate_size\": %llu, \"num_hidden_layers\": %llu, \"num_attention_heads\": %llu, "
+              "\"num_key_value_heads\": %llu, \"head_dim\": %llu, \"rotary_dim\": %llu, \"max_position_embeddings\": %llu, "
+              "\"layer_sliding\": \"%s\", \"sliding_window\": %llu, \"attn_scale\": %.9g, \"attn_softcap\": %.17g, "
+              "\"final_softcap\": %.17g, \"embed_scale\": %.9g, \"qkv_bias\": %s, \"o_bias\": %s, \"mlp_bias\": %s, "
+              "\"qk_norm\": %s, \"norm_plus_one\": %s, \"sandwich_norms\": %s, \"fused_qkv\": %s, \"fused_gate_up\": %s, "
+              "\"activation\": \"%s\", \"rope_type\": \"%s\", \"rope_factor\": %.17g, \"rope_original_max_position_embeddings\": %llu, "
+              "\"rope_low_freq_factor\": %.17g, \"rope_high_freq_factor\": %.17g, \"rope_attention_factor\": %.17g, "
+              "\"rope_short_factors\": %zu, \"rope_long_factors\": %zu, \"rope_theta\": %.17g, \"rope_local_theta\": %.17g, "
+              "\"rms_norm_eps\": %.17g, \"tie_word_embeddings\": %s, \"eos_token_ids\": [%s], \"parameters\": %llu}\n",
+              c.architecture.c_str(), family, u(c.vocab_size), u(c.hidden_size), u(c.intermediate_size), u(c.num_hidden_layers),
+              u(c.num_attention_heads), u(c.num_key_value_heads), u(c.head_dim), u(c.rotary_dim), u(c.max_position_embeddings),
+              sliding.c_str(), u(c.sliding_window), static_cast<double>(c.attn_scale), c.attn_softcap, c.final_softcap,
+              static_cast<double>(c.embed_scale), b(c.qkv_bias), b(c.o_bias), b(c.mlp_bias), b(c.qk_norm), b(c.norm_plus_one),
+              b(c.sandwich_norms), b(c.fused_qkv), b(c.fused_gate_up),
+              c.activation == model::Activation::SiLU ? "silu" : "gelu_pytorch_tanh", r.type.c_str(), r.factor,
+              u(r.original_max_position_embeddings), r.low_freq_factor, r.high_freq_factor, r.attention_factor,
+              r.short_factor.size(), r.long_factor.size(), c.rope_theta, c.rope_local_theta, c.rms_norm_eps,
+              b(c.tie_word_embeddings), eos.c_str(), u(lay.parameters()));
+}
+
 int main(int argc, char** argv) {
   model::ensure_blas_kernels(argv);
   int threads = 2;
   uint64_t mem_ctx = 32768;
   std::string config_path;
-  bool as_json = false, check_only = false;
+  bool as_json = false, check_only = false, describe = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--threads") && has_value) {
@@ -77,8 +120,12 @@ int main(int argc, char** argv) {
       as_json = true;
     } else if (!std::strcmp(argv[i], "--check")) {
       check_only = true;
+    } else if (!std::strcmp(argv[i], "--describe")) {
+      describe = true;
     } else {
-      std::fprintf(stderr, "usage: bench_model [--threads N] [--memory-context TOKENS] [--config config.json] [--json] [--check]\n");
+      std::fprintf(stderr,
+                   "usage: bench_model [--threads N] [--memory-context TOKENS] [--config config.json] [--json] [--check] "
+                   "[--describe]\n");
       return 2;
     }
   }
@@ -94,6 +141,10 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     std::fprintf(stderr, "bench_model: %s\n", e.what());
     return 1;
+  }
+  if (describe) {
+    print_description(c);
+    return 0;
   }
   if (check_only) {
     const auto m = random_model(c);

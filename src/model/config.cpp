@@ -129,6 +129,64 @@ std::string supported_architectures() {
   return s;
 }
 
+
+// transformers 5 writes RoPE as `rope_parameters`: one object ({"rope_type", "rope_theta", the
+// scaling keys}) or, for models with local and global layers, one per layer type
+// ({"full_attention": {...}, "sliding_attention": {...}}). Rewritten here into the 4.x keys the
+// rest of the parser reads (rope_theta, rope_scaling, Gemma 3's rope_local_base_freq,
+// partial_rotary_factor), so both generations of config.json mean the same model.
+void from_rope_parameters(json& j, const Reader& r, Family f) {
+  const json rp = j.at("rope_parameters");
+  if (rp.is_null()) {
+    j.erase("rope_parameters");
+    return;
+  }
+  if (!rp.is_object()) throw r.expected("rope_parameters", "an object", rp);
+  for (const char* k : {"rope_theta", "rope_scaling", "rope_local_base_freq"})
+    if (r.has(j, k)) throw r.bad("rope_parameters", std::string("given together with ") + k + ": expected one of the two forms");
+  auto apply = [&](const json& p, const std::string& key, bool local) {
+    if (!p.is_object()) throw r.expected(key, "an object", p);
+    json scaling = p;
+    if (p.contains("rope_theta")) {
+      j[local ? "rope_local_base_freq" : "rope_theta"] = p.at("rope_theta");
+      scaling.erase("rope_theta");
+    }
+    if (p.contains("partial_rotary_factor")) {
+      if (r.has(j, "partial_rotary_factor") && j.at("partial_rotary_factor") != p.at("partial_rotary_factor"))
+        throw r.bad(key + ".partial_rotary_factor", "differs from the top-level partial_rotary_factor");
+      j["partial_rotary_factor"] = p.at("partial_rotary_factor");
+      scaling.erase("partial_rotary_factor");
+    }
+    const std::string type = scaling.contains("rope_type") && scaling.at("rope_type").is_string() ? scaling.at("rope_type").get<std::string>()
+                             : scaling.contains("type") && scaling.at("type").is_string()      ? scaling.at("type").get<std::string>()
+                                                                                                : "default";
+    if (local) {
+      if (type != "default" || scaling.size() > (scaling.contains("rope_type") ? 1u : 0u))
+        throw r.bad(key, "only default RoPE (a rope_theta) is supported for sliding layers, found " + p.dump());
+      return;
+    }
+    if (type == "default" && scaling.size() <= (scaling.contains("rope_type") ? 1u : 0u)) return;  // plain RoPE: no rope_scaling
+    j["rope_scaling"] = scaling;
+  };
+  if (rp.contains("full_attention") || rp.contains("sliding_attention")) {
+    for (const auto& [k, v] : rp.items())
+      if (k != "full_attention" && k != "sliding_attention")
+        throw r.bad("rope_parameters", "expected full_attention / sliding_attention entries, found " + k);
+    if (rp.contains("full_attention")) apply(rp.at("full_attention"), "rope_parameters.full_attention", false);
+    if (rp.contains("sliding_attention")) {
+      const json& sl = rp.at("sliding_attention");
+      if (f == Family::Gemma3) {
+        apply(sl, "rope_parameters.sliding_attention", true);
+      } else if (!rp.contains("full_attention") || sl != rp.at("full_attention")) {
+        throw r.bad("rope_parameters.sliding_attention", "differs from full_attention: only Gemma 3 has a separate RoPE for sliding layers");
+      }
+    }
+  } else {
+    apply(rp, "rope_parameters", false);
+  }
+  j.erase("rope_parameters");
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::load(const std::string& path) { return parse(read_file(path), path); }
@@ -165,10 +223,9 @@ ModelConfig ModelConfig::parse(const std::string& text, const std::string& path)
   const bool gemma = f == Family::Gemma2 || f == Family::Gemma3;
   const std::string& arch = c.architecture;
 
+  if (j.contains("rope_parameters")) from_rope_parameters(j, r, f);
+
   // Keys that would change what is computed and that longctx does not implement.
-  if (j.contains("rope_parameters"))
-    throw r.bad("rope_parameters",
-                "not supported (write rope_theta and rope_scaling as transformers 4.x config.json files do)");
   if (r.has(j, "quantization_config")) throw r.bad("quantization_config", "quantized checkpoints are not supported");
   if (r.boolean(j, "use_mrope", "use_mrope", false))
     throw r.bad("use_mrope", "multimodal RoPE (Qwen2-VL) is not supported");
