@@ -20,6 +20,7 @@ DEBIAN_PACKAGES=(
   python3                 # standard-library-only helper and test scripts
   python3-numpy           # tests: the independent reader of packed outputs (tests/mix/read_packed.py)
   python3-torch           # tests: the independent PyTorch reference of the model engine (tests/model/)
+  python3-dev pybind11-dev  # the Python package (python/longctx, src/python)
   nodejs npm              # the Hugging Face tokenizers oracle and the data packages
   chromium                # tests: render HTML reports headless
   time                    # bench: /usr/bin/time -v measures peak memory
