@@ -30,6 +30,12 @@ namespace fs = std::filesystem;
 // llm.c's token shard header: 256 int32, [0] magic, [1] version, [2] token count.
 constexpr int32_t kLlmcMagic16 = 20240520, kLlmcVersion16 = 1;
 constexpr int32_t kLlmcMagic32 = 20240801, kLlmcVersion32 = 7;
+// Sidecar names (format_version 2): no `*.bin` / `*.idx` glob for shards or Megatron prefixes
+// matches them.
+constexpr const char* kSpans = ".spans";
+constexpr const char* kSpanOffsets = ".spans.offsets";
+constexpr const char* kCuSeqlens = ".cu_seqlens";
+constexpr const char* kCuOffsets = ".cu_seqlens.offsets";
 
 // One span: tokens [start, end) of a sequence come from document `doc`, from its token doc_offset.
 struct SpanRecord {
@@ -143,46 +149,97 @@ struct Packer {
       span_idx.push_back(static_cast<int64_t>(all_spans.size()));
     };
     const std::string& f = o.format;
-    if (f == "megatron" || f == "llmc" || f == "flat") {
+    if (f == "megatron-docs") {
+      // A Megatron document dataset: one sequence (= document) per planned entry, in plan order,
+      // EOS after each when asked. GPTDataset shuffles the documents and packs them itself.
+      OutFile tokens(o.out, base + ".bin");
+      std::vector<int32_t> lengths;
+      std::string eos_bytes;
+      if (o.eos_id >= 0) {
+        eos_bytes.resize(width);
+        if (width == 2) {
+          const auto v = static_cast<uint16_t>(o.eos_id);
+          std::memcpy(eos_bytes.data(), &v, 2);
+        } else {
+          const auto v = static_cast<int32_t>(o.eos_id);
+          std::memcpy(eos_bytes.data(), &v, 4);
+        }
+      }
+      for (uint64_t s = a; s < b; ++s) {
+        const auto& e = plan.entries[s];
+        const char* p = st.data().bin().data() + st.data().offsets()[e.doc] + static_cast<uint64_t>(e.start) * width;
+        tokens.write(std::string_view(p, static_cast<size_t>(e.length) * width));
+        tokens.write(eos_bytes);
+        const uint64_t len = static_cast<uint64_t>(e.length) + eos_bytes.size() / width;
+        if (len >= (1ULL << 31))
+          throw Error(o.out + ": a Megatron sequence holds fewer than 2^31 tokens (document " + std::to_string(e.doc) + ")");
+        lengths.push_back(static_cast<int32_t>(len));
+        spans.assign(1, {e.doc, e.start, 0, e.length, st.docs()[e.doc].domain, 0});
+        add_spans();
+      }
+      tokens.commit(files);
+      OutFile idx(o.out, base + ".idx");
+      idx.write(store::megatron_index_bytes(st.manifest().token_type, lengths));
+      idx.commit(files);
+    } else if (f == "megatron" || f == "llmc" || f == "flat") {
       const bool llmc = f == "llmc", flat = f == "flat";
       OutFile tokens(o.out, base + (flat ? ".tokens" : ".bin"));
+      // llm.c and Megatron: the shard's sequences back to back, then the token after the last one
+      // (its label), so that llm.c's B*T+1 window and GPTDataset's seq_length+1 sample serve every
+      // sequence with its true next token. Flat: int32 cu_seqlens over the whole shard.
+      const uint64_t n = (b - a) * l.seq_len + (flat ? 0 : 1);
+      if (n >= (1ULL << 31)) {
+        const std::string why = llmc ? "llm.c's header" : flat ? "int32 cu_seqlens" : "Megatron's int32 sequence length";
+        throw Error(o.out + ": a " + f + " shard holds fewer than 2^31 tokens (" + why + "); lower --shard-sequences");
+      }
       if (llmc) {
         std::vector<int32_t> header(256, 0);
-        const uint64_t n = (b - a) * l.seq_len;
-        if (n >= (1ULL << 31)) throw Error(o.out + ": an llm.c shard holds fewer than 2^31 tokens; lower --shard-sequences");
         header[0] = width == 2 ? kLlmcMagic16 : kLlmcMagic32;
         header[1] = width == 2 ? kLlmcVersion16 : kLlmcVersion32;
         header[2] = static_cast<int32_t>(n);
         tokens.write(bytes_of(header));
       }
-      std::vector<int32_t> cu;
-      std::vector<int64_t> cu_idx{0};
+      std::vector<int32_t> cu{0};
+      std::vector<int64_t> cu_off{0};
       std::string buf;
       for (uint64_t s = a; s < b; ++s) {
         gather_bytes(s, buf, spans);
         tokens.write(buf);
         if (flat) {
-          // FlashAttention's cu_seqlens: 0, the end of each document span, and L (padding is its
-          // own segment).
-          cu.push_back(0);
-          for (const auto& sp : spans) cu.push_back(static_cast<int32_t>(sp.end));
-          if (cu.back() != static_cast<int32_t>(l.seq_len)) cu.push_back(static_cast<int32_t>(l.seq_len));
-          cu_idx.push_back(static_cast<int64_t>(cu.size()));
+          // One monotone cu_seqlens per shard: sequence i of the shard covers [i L, (i + 1) L); its
+          // document ends (and the end of padding) are i L + span end. cu_off[i] is where i L sits.
+          const auto base_pos = static_cast<int32_t>((s - a) * l.seq_len), end = base_pos + static_cast<int32_t>(l.seq_len);
+          for (const auto& sp : spans) cu.push_back(base_pos + static_cast<int32_t>(sp.end));
+          if (cu.back() != end) cu.push_back(end);
+          cu_off.push_back(static_cast<int64_t>(cu.size() - 1));
         }
         add_spans();
       }
+      if (!flat) {
+        const int64_t next = label(b - 1);
+        std::string t(width, '\0');
+        if (width == 2) {
+          const auto v = static_cast<uint16_t>(next);
+          std::memcpy(t.data(), &v, 2);
+        } else {
+          const auto v = static_cast<int32_t>(next);
+          std::memcpy(t.data(), &v, 4);
+        }
+        tokens.write(t);
+      }
       tokens.commit(files);
       if (f == "megatron") {
-        // One sequence per packed sequence, all of length L.
+        // One Megatron sequence (and document) per shard: S L + 1 tokens. GPTDataset's
+        // seq_length + 1 windows at stride L then fall exactly on the packed sequences.
         OutFile idx(o.out, base + ".idx");
-        const std::vector<int32_t> lengths(b - a, static_cast<int32_t>(l.seq_len));
+        const std::vector<int32_t> lengths{static_cast<int32_t>(n)};
         idx.write(store::megatron_index_bytes(st.manifest().token_type, lengths));
         idx.commit(files);
       }
       if (flat) {
-        OutFile c(o.out, base + ".cu_seqlens.bin"), ci(o.out, base + ".cu_seqlens.idx");
+        OutFile c(o.out, base + kCuSeqlens), ci(o.out, base + kCuOffsets);
         c.write(bytes_of(cu));
-        ci.write(bytes_of(cu_idx));
+        ci.write(bytes_of(cu_off));
         c.commit(files);
         ci.commit(files);
       }
@@ -230,7 +287,7 @@ struct Packer {
       }
       out.commit(files);
     }
-    OutFile sb(o.out, base + ".spans.bin"), si(o.out, base + ".spans.idx");
+    OutFile sb(o.out, base + kSpans), si(o.out, base + kSpanOffsets);
     sb.write(bytes_of(all_spans));
     si.write(bytes_of(span_idx));
     sb.commit(files);
@@ -259,11 +316,22 @@ namespace {
 
 PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   const auto t0 = std::chrono::steady_clock::now();
-  static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "llmc", "flat"};
+  static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "megatron-docs", "llmc", "flat"};
   if (std::find(kFormats.begin(), kFormats.end(), o.format) == kFormats.end())
-    throw Error("--format: expected jsonl, jsonl.zst, megatron, llmc or flat, found \"" + o.format + "\"");
-  if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
+    throw Error("--format: expected jsonl, jsonl.zst, megatron, megatron-docs, llmc or flat, found \"" + o.format + "\"");
+  const bool docs = o.format == "megatron-docs";
+  if (docs) {
+    if (o.align_docs || o.pad_id >= 0 || o.batch_sequences)
+      throw Error("--format megatron-docs: one document per planned entry; --align-docs, --pad and --batch-sequences do not apply");
+    if (o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected L < 2^31");
+  } else {
+    if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
+    if (o.eos_id >= 0) throw Error("--eos: only with --format megatron-docs (packed layouts keep the documents as stored)");
+  }
   if (o.align_docs && o.pad_id < 0) throw Error("--align-docs: sequences are padded; give the pad token id with --pad ID");
+  if (o.batch_sequences && o.shard_sequences % o.batch_sequences)
+    throw Error("--shard-sequences " + std::to_string(o.shard_sequences) + ": expected a multiple of --batch-sequences " +
+                std::to_string(o.batch_sequences));
   if (write_shards && fs::exists(o.out + "/manifest.json"))
     throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
   const mix::LoadedPlan plan = mix::read_plan(o.plan_dir);
@@ -278,19 +346,38 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
       throw Error(o.plan_dir + "/entries.bin: an entry lies outside its document (document " + std::to_string(e.doc) + ")");
   const uint64_t vocab = st.manifest().vocab_size;
   if (o.pad_id >= static_cast<int64_t>(vocab)) throw Error("--pad " + std::to_string(o.pad_id) + ": outside the vocabulary");
+  if (o.eos_id >= static_cast<int64_t>(vocab)) throw Error("--eos " + std::to_string(o.eos_id) + ": outside the vocabulary");
 
   const uint64_t seed = o.seed_given ? o.seed : plan.seed;
-  std::vector<uint64_t> order(plan.entries.size());
-  std::iota(order.begin(), order.end(), 0);
-  Rng(seed, 7).shuffle(std::span<uint64_t>(order));
-  const Layout l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len) : concat_layout(plan.entries, order, o.seq_len, o.pad_id >= 0);
+  uint64_t planned_tokens = 0;
+  for (const auto& e : plan.entries) planned_tokens += e.length;
+  Layout l;
+  if (docs) {
+    // Plan order, one sequence per entry: no layout to compute.
+    l.seq_len = o.seq_len;
+    l.sequences = plan.entries.size();
+  } else {
+    std::vector<uint64_t> order(plan.entries.size());
+    std::iota(order.begin(), order.end(), 0);
+    Rng(seed, 7).shuffle(std::span<uint64_t>(order));
+    l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len) : concat_layout(plan.entries, order, o.seq_len, o.pad_id >= 0);
+    if (o.batch_sequences) l.sequences -= l.sequences % o.batch_sequences;
+  }
 
   if (o.task_count == 0 || o.task_id >= o.task_count)
     throw Error("task " + std::to_string(o.task_id) + " of " + std::to_string(o.task_count) + ": expected 0 <= id < count");
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) throw Error(o.out + ": cannot create: " + ec.message());
-  const uint64_t per_shard = o.shard_sequences ? o.shard_sequences : std::max<uint64_t>(1, (1ULL << 27) / o.seq_len);
+  uint64_t per_shard = o.shard_sequences;
+  if (!per_shard) {
+    if (docs) {
+      per_shard = std::max<uint64_t>(1, l.sequences);  // one dataset: Megatron shuffles every document together
+    } else {
+      per_shard = std::max<uint64_t>(1, (1ULL << 27) / o.seq_len);
+      if (o.batch_sequences) per_shard = std::max(o.batch_sequences, per_shard - per_shard % o.batch_sequences);
+    }
+  }
   const uint64_t shards = (l.sequences + per_shard - 1) / per_shard;
   const Packer p{o, st, plan, l, o.pad_id, store::token_bytes(st.manifest().token_type)};
   // Array tasks: task t writes shards t, t + N, ... (the layout is the same in every task).
@@ -319,14 +406,20 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
 
   PackSummary sum;
   sum.sequences = l.sequences;
-  sum.tokens = l.sequences * o.seq_len;
-  for (uint64_t s = 0; s < l.sequences; ++s)
-    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) sum.real_tokens += l.segments[i].len;
+  if (docs) {
+    sum.real_tokens = planned_tokens;
+    sum.tokens = planned_tokens + (o.eos_id >= 0 ? l.sequences : 0);
+  } else {
+    sum.tokens = l.sequences * o.seq_len;
+    for (uint64_t s = 0; s < l.sequences; ++s)
+      for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) sum.real_tokens += l.segments[i].len;
+  }
+  l.dropped_tokens = planned_tokens - sum.real_tokens;
   sum.shards = shards;
   sum.dropped_tokens = l.dropped_tokens;
   ojson m;
   m["format"] = "longctx-packed";
-  m["format_version"] = 1;
+  m["format_version"] = 2;  // 2: sidecars .spans / .spans.offsets, label token after llmc/megatron shards, flat cu_seqlens per shard
   m["layout"] = o.format;
   m["seq_len"] = o.seq_len;
   m["sequences"] = l.sequences;
@@ -335,7 +428,9 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   m["dropped_tail_tokens"] = l.dropped_tokens;
   m["pad_id"] = o.pad_id >= 0 ? ojson(o.pad_id) : ojson(nullptr);
   m["align_docs"] = o.align_docs;
-  m["seed"] = seed;
+  m["seed"] = docs ? ojson(nullptr) : ojson(seed);
+  m["eos_id"] = o.eos_id >= 0 ? ojson(o.eos_id) : ojson(nullptr);
+  m["batch_sequences"] = o.batch_sequences;
   m["token_dtype"] = st.manifest().token_type == store::TokenType::kUint16 ? "uint16" : "int32";
   m["vocab_size"] = vocab;
   // Paths relative to the output folder (docs/formats/packed.md), so they work from any folder.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "longctx/corpus/byte_source.h"
+#include "longctx/pack/jsonl_file.h"
 #include "longctx/store/megatron.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -15,7 +16,7 @@ namespace longctx::pack {
 
 struct PackedReader::Impl {
   std::string dir, layout, store, store_recorded;
-  uint64_t L = 0, S = 0, width = 2;
+  uint64_t L = 0, S = 0, width = 2, version = 1;
   std::vector<std::string> domains;
   std::vector<std::pair<std::string, uint64_t>> shards;  // name, sequences
   size_t shard = 0;
@@ -25,12 +26,14 @@ struct PackedReader::Impl {
   std::unique_ptr<corpus::ByteSource> jsonl;
   std::string pending;  // jsonl bytes read but not consumed
   simdjson::dom::parser parser;
+  std::unique_ptr<BareJsonlReader> bare;  // DIR is a bare JSONL file (jsonl_file.h)
 
   void open_shard() {
     const std::string base = dir + "/" + shards[shard].first;
-    spans_bin = MappedFile(base + ".spans.bin");
-    spans_idx = MappedFile(base + ".spans.idx");
-    if (spans_idx.size() != 8 * (shards[shard].second + 1)) throw Error(base + ".spans.idx: size does not match the manifest");
+    // format_version 2 renamed the span sidecar (no *.bin / *.idx glob matches it).
+    spans_bin = MappedFile(base + (version >= 2 ? ".spans" : ".spans.bin"));
+    spans_idx = MappedFile(base + (version >= 2 ? ".spans.offsets" : ".spans.idx"));
+    if (spans_idx.size() != 8 * (shards[shard].second + 1)) throw Error(spans_idx.path() + ": size does not match the manifest");
     in_shard = 0;
     if (layout == "megatron" || layout == "llmc") {
       tokens = MappedFile(base + ".bin");
@@ -42,7 +45,9 @@ struct PackedReader::Impl {
       jsonl = corpus::open_source(base + (layout == "jsonl.zst" ? ".jsonl.zst" : ".jsonl"));
       pending.clear();
     }
-    if (layout != "jsonl" && layout != "jsonl.zst" && tokens.size() != token_offset + shards[shard].second * L * width)
+    // Version 2: llm.c and Megatron shards end with the label token of their last sequence.
+    const uint64_t label_token = version >= 2 && (layout == "megatron" || layout == "llmc") ? 1 : 0;
+    if (layout != "jsonl" && layout != "jsonl.zst" && tokens.size() != token_offset + (shards[shard].second * L + label_token) * width)
       throw Error(tokens.path() + ": size does not match the manifest");
   }
 
@@ -65,11 +70,22 @@ struct PackedReader::Impl {
 PackedReader::PackedReader(const std::string& dir) : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   m.dir = dir;
+  if (is_bare_jsonl(dir)) {
+    m.bare = std::make_unique<BareJsonlReader>(dir);
+    m.L = m.bare->seq_len();
+    m.S = m.bare->sequences();
+    m.domains = m.bare->domains();
+    return;
+  }
   const std::string path = dir + "/manifest.json";
   try {
     const auto j = nlohmann::json::parse(read_file(path));
     if (j.value("format", "") != "longctx-packed") throw Error(path + ": expected a packed output (\"format\": \"longctx-packed\")");
     m.layout = j.at("layout").get<std::string>();
+    m.version = j.value("format_version", 1);
+    if (m.layout == "megatron-docs")
+      throw Error(dir + ": a Megatron document dataset (layout megatron-docs: one document per planned entry), not packed sequences; "
+                        "pack the plan with another --format to train or evaluate on it");
     m.L = j.at("seq_len").get<uint64_t>();
     m.S = j.at("sequences").get<uint64_t>();
     m.width = j.at("token_dtype").get<std::string>() == "uint16" ? 2 : 4;
@@ -92,6 +108,7 @@ const std::string& PackedReader::store_recorded() const { return impl_->store_re
 
 bool PackedReader::next(std::vector<uint32_t>& tokens, std::vector<Span>& spans) {
   auto& m = *impl_;
+  if (m.bare) return m.bare->next(tokens, spans);
   while (m.shard < m.shards.size() && m.in_shard == m.shards[m.shard].second) {
     if (++m.shard < m.shards.size()) m.open_shard();
   }

@@ -76,7 +76,8 @@ Run add_eval_loss(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   auto* sub = app.add_subcommand("eval-loss", "loss per domain x document-length bin and per position on packed sequences");
   sub->add_option("--model", a->model, "Hugging Face checkpoint folder")->required();
-  sub->add_option("--data", a->data, "packed output folder (any layout; from longctx pack)")->required();
+  sub->add_option("--data", a->data, "packed output folder (any layout; from longctx pack), or a bare .jsonl/.jsonl.zst file in the paper's schema "
+                  "(input_ids, labels, source spans): then domains are the spans' source names and document lengths the span lengths (length bins by span length)")->required();
   sub->add_option("--bins", a->bins, "document-length bin edges (sizes: K = 1024, M = 10^6; the last bin is open)")->capture_default_str();
   sub->add_option("--positions", a->positions, "position-bucket upper edges (the paper: 1K,16K,32K,64K,128K; the last bucket is open)")
       ->capture_default_str();

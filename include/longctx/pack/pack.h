@@ -12,13 +12,17 @@ namespace longctx::pack {
 struct PackOptions {
   std::string plan_dir;
   std::string out;
-  std::string format;        // jsonl | jsonl.zst | megatron | llmc | flat
-  uint64_t seq_len = 0;
+  std::string format;        // jsonl | jsonl.zst | megatron | megatron-docs | llmc | flat
+  uint64_t seq_len = 0;      // 0 only for megatron-docs (Megatron packs with its own --seq-length)
   uint64_t seed = 0;
   bool seed_given = false;   // else the plan's seed
   bool align_docs = false;   // documents never cross a sequence edge (best fit), padded
   int64_t pad_id = -1;       // >= 0: pad the last partial sequence (and aligned ones) with this id
   uint64_t shard_sequences = 0;  // sequences per output shard (0: about 128M tokens per shard)
+  // Emit a multiple of this many sequences, every shard a multiple too (llm.c: B x processes, so
+  // its loader serves every sequence); the rest is dropped like the tail. 0: no constraint.
+  uint64_t batch_sequences = 0;
+  int64_t eos_id = -1;       // megatron-docs: >= 0 appends this token after every document
   int threads = 1;
   // Array tasks (Slurm, MPI ranks): task_id writes shards task_id, task_id + task_count, ...; the
   // output of all tasks is byte-identical to one process's.
