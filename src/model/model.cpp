@@ -6,12 +6,14 @@
 #include <optional>
 
 #include "longctx/model/backend.h"
+#include "longctx/model/checkpoint.h"
 #include "longctx/model/decoder.h"
 #include "longctx/util/error.h"
 
 namespace longctx::model {
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const ModelOptions& options) {
+  verify_model_files(dir);  // the content hashes of checkpoint.json when train wrote the folder
   const ModelConfig c = ModelConfig::load(dir + "/config.json");
   const WeightLayout lay(c);
   std::vector<float> params(lay.total(), 0.0f);

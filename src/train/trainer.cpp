@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "longctx/model/checkpoint.h"
 #include "longctx/pack/reader.h"
 #include "longctx/train/model_grad.h"
 #include "longctx/util/error.h"
@@ -157,6 +158,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   const int world = mpi.size(), rank = mpi.rank();
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world)));
   openblas_set_num_threads(threads);
+  if (!o.init.empty()) model::verify_model_files(o.init);  // before its config.json is read
   const json cj = training_config(o);
   const std::string config_text = cj.dump(2) + "\n";
   const model::ModelConfig c = model::ModelConfig::parse(config_text, o.init.empty() ? o.config : o.init + "/config.json");
@@ -211,6 +213,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   std::vector<float> P(lay.total(), 0.0f), G(lay.total(), 0.0f);
   AdamW opt(lay, o.adam);
   uint64_t start = 0;
+  double prev_loss = 0;  // the previous step's loss (0: none yet), for the explosion check
   const auto done = checkpoints(o.out);
   if (!done.empty() && !o.resume)
     throw Error(o.out + ": already holds checkpoints (up to step " + std::to_string(done.back()) + "); pass --resume to continue, or another --out");
@@ -221,6 +224,18 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   if (!done.empty()) {
     start = done.back();
     const std::string ck = o.out + "/checkpoint-" + std::to_string(start);
+    // Every file against checkpoint.json's content hashes: a corrupted checkpoint is refused,
+    // never trained on (a flipped byte in the AdamW moments would blow the loss up).
+    if (model::has_checkpoint_manifest(ck))
+      model::verify_checkpoint(ck, true);
+    else if (rank == 0 && !o.quiet)
+      std::fprintf(stderr, "train: %s has no checkpoint.json (written before checkpoints carried hashes): not verified\n", ck.c_str());
+    try {
+      const json st = json::parse(read_file(ck + "/trainer_state.json"));
+      if (st.contains("loss") && st["loss"].is_number()) prev_loss = st["loss"].get<double>();
+    } catch (const json::exception& e) {
+      throw Error(ck + "/trainer_state.json: expected {\"step\", \"tokens\", \"loss\"}, found invalid JSON: " + e.what());
+    }
     lay.load(P.data(), ck);
     lay.load_buffer(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors");
     lay.load_buffer(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
@@ -309,13 +324,24 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
     }
     mpi.allreduce_sum(G.data(), G.size());
     mpi.allreduce_sum(&loss_sum, 1);
+    // A loss that is not finite or grew by orders of magnitude in one step means broken weights or
+    // optimizer state (or a far too high --lr): stop before the update and before anything is saved.
+    {
+      const double l = loss_sum / static_cast<double>(Bg);
+      if (!std::isfinite(l))
+        throw Error("train: the loss is " + std::to_string(l) + " at step " + std::to_string(step + 1) + "; stopped before the update, nothing saved for this step (lower --lr?)");
+      if (o.max_loss_jump > 0 && prev_loss > 0 && l > o.max_loss_jump * prev_loss && l > prev_loss + 1.0)  // and > 1 nat
+        throw Error("train: the loss jumped from " + std::to_string(prev_loss) + " to " + std::to_string(l) + " at step " + std::to_string(step + 1) +
+                    " (more than " + std::to_string(static_cast<uint64_t>(o.max_loss_jump)) +
+                    "x, --max-loss-jump); stopped before the update, nothing saved for this step (lower --lr?)");
+      prev_loss = l;
+    }
     const double norm = global_norm(G.data(), G.size());
     if (o.clip > 0) clip_gradients(G.data(), G.size(), norm, o.clip);
     const double lr = o.adam.lr * sched.factor(step);
     opt.step(P.data(), G.data(), lr);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double loss = loss_sum / static_cast<double>(Bg), tps = static_cast<double>(Bg * T) / secs;
-    if (!std::isfinite(loss)) throw Error("train: the loss is " + std::to_string(loss) + " at step " + std::to_string(step + 1) + " (lower --lr?)");
     if (rank == 0) {
       if (log) {
         json line;
@@ -352,13 +378,22 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         AtomicFile sf(tmp + "/trainer_state.json");
         sf.write(st.dump(2) + "\n");
         sf.commit();
+        // Content hashes of every file (docs/formats/train.md), written last.
+        std::vector<std::string> listed = {"config.json", "model.safetensors"};
+        for (const auto& tf : tok_files) listed.push_back(tf.first);
+        const std::vector<std::string> model_files = listed;
+        listed.push_back("optimizer.safetensors");
+        listed.push_back("trainer_state.json");
+        model::write_checkpoint_manifest(tmp, listed);
         fs::remove_all(dst);
         fs::rename(tmp, dst);
         const auto all = checkpoints(o.out);
         for (size_t i = 0; o.keep > 0 && i + o.keep < all.size(); ++i) fs::remove_all(o.out + "/checkpoint-" + std::to_string(all[i]));
         if (last) {
+          fs::remove(o.out + "/checkpoint.json");  // never a stale list beside new files
           lay.save(P.data(), config_text, o.out);
           write_tokenizer(tok_files, o.out);
+          model::write_checkpoint_manifest(o.out, model_files);
         }
       }
     }

@@ -29,7 +29,7 @@ void check_tokenizer(const train::TrainOptions& o) {
 Run add_train(CLI::App& app) {
   auto o = std::make_shared<train::TrainOptions>();
   auto* sub = app.add_subcommand("train", "continual pretraining of a LLaMA, Mistral, Qwen, Gemma or Phi-3 model on packed sequences (AdamW, ABF RoPE base, MPI data parallel)");
-  sub->add_option("--data", o->data, "packed output folder (any layout; from longctx pack)")->required();
+  sub->add_option("--data", o->data, "packed output folder (any layout; from longctx pack), or a bare .jsonl/.jsonl.zst file in the paper's schema (input_ids, labels, source spans)")->required();
   sub->add_option("--out", o->out, "output folder: checkpoints, the final model, run.json")->required();
   sub->add_option("--init", o->init, "Hugging Face checkpoint folder to continue from");
   sub->add_option("--config", o->config, "config.json of a new model (random init, N(0, --init-std))");
@@ -60,6 +60,8 @@ Run add_train(CLI::App& app) {
   sub->add_option("--log", o->log, "one JSON line per optimizer step: step, loss, lr, grad_norm, tokens, tokens_per_s, elapsed_s");
   sub->add_option("--max-sequences", o->max_sequences, "use only the first N packed sequences");
   sub->add_option("--init-std", o->init_std, "--config: standard deviation of the random init")->capture_default_str();
+  sub->add_option("--max-loss-jump", o->max_loss_jump, "stop (exit 1, nothing saved for the step) when its loss exceeds R x the previous step's (and by > 1 nat); a non-finite loss always stops (0: off)")
+      ->capture_default_str();
   sub->add_option("--threads", o->threads, "threads per process (default: cores / ranks)");
   sub->add_flag("--quiet", o->quiet, "no progress on stderr");
   return [o] {

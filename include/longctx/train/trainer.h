@@ -7,7 +7,8 @@
 // OUT/ after a run:
 //   config.json, model.safetensors            the final model (engine and transformers load it)
 //   tokenizer.json, tokenizer_config.json...  the tokenizer files of --init or --tokenizer
-//   checkpoint-STEP/{config.json, model.safetensors, tokenizer files, optimizer.safetensors, trainer_state.json}
+//   checkpoint-STEP/{config.json, model.safetensors, tokenizer files, optimizer.safetensors, trainer_state.json,
+//                    checkpoint.json (every file's size and XXH3-128; --resume and the engine verify them)}
 //   run.json                                   the options that fix the trajectory (resume checks them)
 #pragma once
 #include <cstdint>
@@ -35,6 +36,9 @@ struct TrainOptions {
   uint64_t max_position = 0;      // > 0: max_position_embeddings written into config.json
   uint64_t steps = 0, seed = 1234, save_every = 0, keep = 2, max_sequences = 0;
   double init_std = 0.02;
+  // Stop (exit 1, nothing saved for the step) when a step's loss exceeds this many times the
+  // previous step's and by more than 1 nat (also across a resume: the checkpoint's loss); a non-finite loss always stops. 0: off.
+  double max_loss_jump = 100;
   std::string log;
   int threads = 0;  // 0: all cores
 };
