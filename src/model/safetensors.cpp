@@ -109,6 +109,7 @@ std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
   const TensorInfo& t = it->second;
   std::vector<float> out(t.elements());
   const char* p = file_.data() + data_start_ + t.begin;
+  if (out.empty()) return out;  // an empty tensor: no bytes to copy (memcpy from/to null is undefined)
   if (t.dtype == DType::kF32) {
     std::memcpy(out.data(), p, out.size() * 4);
   } else {

@@ -260,7 +260,7 @@ std::string figure2(const StoreLengthStats& s, const PlanView& p, const std::vec
   std::vector<Group> bins;
   for (const auto& [label, before] : p.before_bins) bins.push_back({label, label, kAllColour, before, 0.0});
   for (const auto& [label, after] : p.after_bins) {
-    auto it = std::find_if(bins.begin(), bins.end(), [&](const Group& g) { return g.key == label; });
+    auto it = std::find_if(bins.begin(), bins.end(), [&l = label](const Group& g) { return g.key == l; });  // clang 14: no binding captures
     if (it == bins.end()) it = bins.insert(bins.end(), Group{label, label, kAllColour, 0.0, 0.0});
     it->after = after;
   }

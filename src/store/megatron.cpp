@@ -196,7 +196,7 @@ void decode_tokens(const char* p, size_t n, TokenType type, uint32_t* out) {
       std::memcpy(&v, p + 2 * k, 2);
       out[k] = v;
     }
-  } else {
+  } else if (n != 0) {  // (an empty sequence's buffer may be null, which memcpy must not get)
     std::memcpy(out, p, 4 * n);  // ids are below 2^31: int32 and uint32 bytes agree
   }
 }

@@ -1,8 +1,12 @@
 // The encoding pipeline, per text: split out added tokens → normalize each remaining segment →
 // pre-tokenize into words → BPE each word (through the piece cache) → post-process.
+#include <simdjson.h>
+
 #include <cstring>
+#include <string>
 
 #include "longctx/text/utf8.h"
+#include "longctx/util/error.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "piece_cache.h"
 #include "tokenizer_impl.h"
@@ -177,6 +181,10 @@ Encoder::~Encoder() = default;
 Encoder::Encoder(Encoder&&) noexcept = default;
 
 void Encoder::encode(std::string_view text, const EncodeOptions& options, std::vector<uint32_t>& out) {
+  // Every stage below indexes Unicode tables by code point and assumes valid UTF-8 (HF's input is a
+  // Rust &str); bytes that are not (a --prompt, a text file) would read outside those tables.
+  if (!simdjson::validate_utf8(text.data(), text.size()))
+    throw Error("text to encode is not valid UTF-8 (" + std::to_string(text.size()) + " bytes)");
   state_->encode(text, options, out);
 }
 

@@ -73,6 +73,7 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(std::string_view bytes) {
+  if (bytes.empty()) return;  // an empty view may hold nullptr, which fwrite must not get
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
     throw Error(path_ + ": write failed: " + std::strerror(errno));
 }

@@ -78,7 +78,7 @@ class Encoder {
   ~Encoder();
   Encoder(Encoder&&) noexcept;
 
-  // Appends the ids of text to out.
+  // Appends the ids of text to out. Throws Error if text is not valid UTF-8.
   void encode(std::string_view text, const EncodeOptions& options, std::vector<uint32_t>& out);
 
   // Test hook: bypass the cache and the fast BPE paths, using the reference BPE for every word.
