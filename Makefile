@@ -3,7 +3,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 
-.PHONY: build run test bench repro setup clean format
+.PHONY: build run test test-sanitize fuzz bench repro setup clean format python
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,39 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The Python package (python/longctx + the _longctx extension): built into $(BUILD)/python by
+# `make build`; this installs it with pip (no network; PEP 668: into the system site as root).
+python: build
+	@/usr/bin/python3 -m pip install --no-build-isolation --no-deps --break-system-packages --quiet . && \
+	  /usr/bin/python3 -c "import longctx; print('longctx', longctx.__file__)"
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (g++, build-asan; README.md:
+# "Sanitizers and fuzzing"). SANITIZE_EXCLUDE: a ctest -E regex of tests left out (none by default).
+ASAN_BUILD ?= build-asan
+# -fno-sanitize=alignment: Megatron .idx arrays start at byte 34 and are read in place (src/store/megatron.cpp).
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize=alignment -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g
+SANITIZE_EXCLUDE ?=
+test-sanitize: setup
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DLONGCTX_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) $(if $(SANITIZE_EXCLUDE),-E '$(SANITIZE_EXCLUDE)')
+
+# libFuzzer harnesses (tests/fuzz/README.md), clang++ with ASan + UBSan in build-fuzz, each run for
+# FUZZ_SECONDS; FUZZ_HARNESSES picks some. Needs Debian's clang (installed here if missing).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES ?= model_config safetensors tokenizer_json encode decode json_document byte_source store_manifest store \
+  serve report_inputs
+fuzz: setup
+	@command -v clang++ >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y --no-install-recommends clang libclang-rt-14-dev; }
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DLONGCTX_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
+	@bash tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 bench: build
 	@/usr/bin/python3 bench/tokenizer_vs_hf.py --build $(BUILD)
