@@ -33,6 +33,18 @@ void add_branch(const Kernels& K, const ModelConfig& c, const float* P, uint64_t
 
 }  // namespace
 
+LayerRopes::LayerRopes(const ModelConfig& c, double theta_override, uint64_t pin_length)
+    : global_(c, theta_override, pin_length), local_layer_(c.num_hidden_layers, 0) {
+  if (c.rope_local_theta <= 0) return;
+  local_.emplace(c, 0.0, 0, true);
+  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) local_layer_[i] = c.sliding(i);
+}
+
+void LayerRopes::ensure(uint64_t length) {
+  global_.ensure(length);
+  if (local_) local_->ensure(length);
+}
+
 AttnShape layer_attention(const ModelConfig& c, uint64_t layer, uint64_t T, uint64_t p0) {
   AttnShape s{T, c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.attn_scale};
   s.p0 = p0;

@@ -3,7 +3,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "longctx/model/backend.h"
 #include "longctx/model/checkpoint.h"
@@ -38,8 +37,7 @@ uint64_t sliding_rows(uint64_t window, uint64_t key_tile, uint64_t chunk) { retu
 
 struct Session::State {
   const Model& m;
-  Rope global;
-  std::optional<Rope> local;  // Gemma 3's sliding layers
+  LayerRopes ropes;
   CpuKernels kernels;
   // Per layer [rows, KV*hd], keys already rotated: row r holds position kbase + r. A full layer
   // keeps every position (rows = max_len); a sliding layer only what its window can still see,
@@ -51,21 +49,15 @@ struct Session::State {
   std::vector<float> x, xn, logits;
   State(const Model& mod, uint64_t max_len)
       : m(mod),
-        global(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin),
+        ropes(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin),
         kernels(openblas_get_num_threads()) {
     const auto& c = mod.config();
-    if (c.rope_local_theta > 0) local.emplace(c, 0.0, 0, true);
     const uint64_t kvw = c.num_key_value_heads * c.head_dim;
     for (uint64_t li = 0; li < c.num_hidden_layers; ++li) {  // sliding layers: sized by make_room on first use
       k.emplace_back(c.sliding(li) ? 0 : max_len * kvw);
       v.emplace_back(c.sliding(li) ? 0 : max_len * kvw);
     }
     kbase.assign(c.num_hidden_layers, 0);
-  }
-  const Rope& rope(uint64_t layer) const { return local && m.config().sliding(layer) ? *local : global; }
-  void ensure(uint64_t length) {
-    global.ensure(length);
-    if (local) local->ensure(length);
   }
 };
 
@@ -77,9 +69,7 @@ void Session::reset() {
   std::fill(s_->kbase.begin(), s_->kbase.end(), 0);
   // A fresh RoPE table, as a freshly loaded transformers model has: dynamic NTK and LongRoPE
   // otherwise keep the longest length seen so far.
-  const auto& c = m_.config();
-  s_->global = Rope(c, m_.options().rope_theta, m_.options().dynamic_pin);
-  if (c.rope_local_theta > 0) s_->local.emplace(c, 0.0, 0, true);
+  s_->ropes = LayerRopes(m_.config(), m_.options().rope_theta, m_.options().dynamic_pin);
 }
 
 void Session::set_reference(bool on) { s_->kernels.set_reference(on); }
@@ -89,7 +79,7 @@ void Session::forward(std::span<const uint32_t> tokens, std::vector<float>* last
     throw Error("context of " + std::to_string(pos_ + tokens.size()) + " tokens exceeds the session's " + std::to_string(max_len_));
   // The whole input's length decides dynamic NTK's base and LongRoPE's factors, as one forward
   // call in transformers.
-  s_->ensure(pos_ + tokens.size());
+  s_->ropes.ensure(pos_ + tokens.size());
   for (uint64_t a = 0; a < tokens.size(); a += chunk) {
     const uint64_t n = std::min<uint64_t>(chunk, tokens.size() - a);
     const bool last = a + n == tokens.size();
@@ -100,7 +90,7 @@ void Session::forward(std::span<const uint32_t> tokens, std::vector<float>* last
 void Session::forward_all(std::span<const uint32_t> tokens, const std::function<void(uint64_t, const float*)>& on_logits) {
   if (pos_ + tokens.size() > max_len_)
     throw Error("context of " + std::to_string(pos_ + tokens.size()) + " tokens exceeds the session's " + std::to_string(max_len_));
-  s_->ensure(pos_ + tokens.size());
+  s_->ropes.ensure(pos_ + tokens.size());
   for (uint64_t a = 0; a < tokens.size(); a += chunk) {
     const uint64_t n = std::min<uint64_t>(chunk, tokens.size() - a);
     run_chunk(tokens.subspan(a, n), true, &on_logits, a, nullptr);
@@ -155,7 +145,7 @@ void Session::run_chunk(std::span<const uint32_t> tokens, bool want_logits, cons
       shape.kbase = base;
       K.attention_forward(a.q.data(), kv_k.data(), kv_v.data(), a.o.data(), nullptr, nullptr, 1, shape);
     };
-    layer_forward(K, c, P, lay.layers()[li], s.rope(li), li, Rows{n, p0, n, false}, s.x.data(), s.acts, s.temps, attend);
+    layer_forward(K, c, P, lay.layers()[li], s.ropes.for_layer(li), li, Rows{n, p0, n, false}, s.x.data(), s.acts, s.temps, attend);
   }
   pos_ += n;
   s.xn.resize(n * d);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
 #include "longctx/model/backend.h"
 #include "longctx/model/decoder.h"
@@ -15,16 +14,12 @@ struct ModelGrad::State {
   model::ModelConfig c;
   const model::WeightLayout& lay;
   model::CpuKernels kernels;
-  model::Rope global;
-  std::optional<model::Rope> local;  // Gemma 3's sliding layers
+  model::LayerRopes ropes;
   std::vector<model::LayerActs> acts;
   model::LayerGradScratch scratch;
   model::LayerScratch temps;  // forward values the backward does not keep (shared by the layers)
   std::vector<float> x, xf, rf, xnf, dx, dxn, logits, capped;
-  State(const model::ModelConfig& cc, const model::WeightLayout& l, int t) : c(cc), lay(l), kernels(t), global(cc) {
-    if (cc.rope_local_theta > 0) local.emplace(cc, 0.0, 0, true);
-  }
-  const model::Rope& rope(uint64_t layer) const { return local && c.sliding(layer) ? *local : global; }
+  State(const model::ModelConfig& cc, const model::WeightLayout& l, int t) : c(cc), lay(l), kernels(t), ropes(cc) {}
 };
 
 ModelGrad::ModelGrad(const model::ModelConfig& c, const model::WeightLayout& layout, int threads)
@@ -56,8 +51,7 @@ std::vector<double> ModelGrad::forward_backward(const float* P, float* G, const 
   if (T < 2) throw Error("training needs sequences of at least 2 tokens");
   // Dynamic NTK: the base this length implies; LongRoPE: the long factors past the original
   // length; as one transformers forward of T tokens.
-  s.global.ensure(T);
-  if (s.local) s.local->ensure(T);
+  s.ropes.ensure(T);
   const model::Rows rows{N, 0, T, true};
   s.acts.resize(nl);
 
@@ -70,7 +64,7 @@ std::vector<double> ModelGrad::forward_backward(const float* P, float* G, const 
     auto attend = [&](model::LayerActs& la, model::AttnShape shape) {
       K.attention_forward(la.q.data(), la.k.data(), la.v.data(), la.o.data(), la.lse.data(), doc_start, B, shape);
     };
-    model::layer_forward(K, c, P, lay.layers()[li], s.rope(li), li, rows, s.x.data(), a, s.temps, attend);
+    model::layer_forward(K, c, P, lay.layers()[li], s.ropes.for_layer(li), li, rows, s.x.data(), a, s.temps, attend);
   }
   s.xf = s.x;
   s.rf.resize(N);
@@ -125,7 +119,7 @@ std::vector<double> ModelGrad::forward_backward(const float* P, float* G, const 
     auto attend_back = [&](const model::LayerActs& a, const float* dO, float* dq, float* dk, float* dv, model::AttnShape shape) {
       K.attention_backward(a.q.data(), a.k.data(), a.v.data(), a.o.data(), dO, a.lse.data(), dq, dk, dv, doc_start, B, shape);
     };
-    model::layer_backward(K, c, P, G, lay.layers()[li], s.rope(li), li, rows, s.acts[li], s.dx.data(), s.scratch, attend_back);
+    model::layer_backward(K, c, P, G, lay.layers()[li], s.ropes.for_layer(li), li, rows, s.acts[li], s.dx.data(), s.scratch, attend_back);
   }
   model::embed_backward(c, lay, G, tokens, N, s.dx.data());
   return losses;

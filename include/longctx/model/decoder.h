@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "longctx/model/attention.h"
@@ -13,6 +14,22 @@
 #include "longctx/model/weights.h"
 
 namespace longctx::model {
+
+// The RoPE tables a model's layers use: the global one (rope_theta / rope_scaling, the
+// --rope-theta override, dynamic NTK's pin) and, for Gemma 3, the sliding layers' local one
+// (rope_local_base_freq). The engine's Session and the trainer hold one each.
+class LayerRopes {
+ public:
+  explicit LayerRopes(const ModelConfig& c, double theta_override = 0.0, uint64_t pin_length = 0);
+  const Rope& for_layer(uint64_t layer) const { return local_ && local_layer_[layer] ? *local_ : global_; }
+  // Prepares every table for positions [0, length) (Rope::ensure).
+  void ensure(uint64_t length);
+
+ private:
+  Rope global_;
+  std::optional<Rope> local_;
+  std::vector<uint8_t> local_layer_;  // per layer: 1 = uses the local table
+};
 
 // One layer's values on N rows (buffers sized on use; the trainer keeps one per layer).
 struct LayerActs {
