@@ -1,4 +1,5 @@
-// The Python extension `longctx._longctx` (pybind11): thin bindings over the C++ library. The
+// The Python extension `longctx._longctx` (pybind11): thin bindings over the C++ library. This
+// file: the tokenizer and the store; packed.cpp and cli.cpp add the rest (bindings.h). The
 // Python package (python/longctx/__init__.py) re-exports it and adds what is easier in Python.
 //
 // Names and defaults follow Hugging Face tokenizers' Python API where the two overlap
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bindings.h"
 #include "longctx/store/megatron.h"
 #include "longctx/store/store.h"
 #include "longctx/tokenizer/tokenizer.h"
@@ -193,4 +195,7 @@ PYBIND11_MODULE(_longctx, m) {
       .def_property_readonly("domains", &PyStore::domains)
       .def("stats", &PyStore::stats, "Documents and tokens, in all and per domain (the manifest's counts).")
       .def("verify", &PyStore::verify, "Rehashes every file against the manifest; raises longctx.Error on a mismatch.");
+
+  longctx::python::bind_packed(m);
+  longctx::python::bind_cli(m);
 }

@@ -9,6 +9,8 @@
 //     IN holds one JSON array of ids per line; OUT gets {"text": ...} per line.
 //   node tests/oracle/hf.mjs time TOKENIZER.json IN.jsonl
 //     prints {"seconds": s, "bytes": n, "tokens": t}: single-threaded encode time, for bench/.
+//   node tests/oracle/hf.mjs time-batch TOKENIZER.json IN.jsonl
+//     the same for one encodeBatch of every text (HF's own threads, all cores).
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { Tokenizer } from 'tokenizers';
@@ -65,7 +67,19 @@ if (mode === 'encode') {
   for (const t of texts) tokens += (await tok.encode(t, null, { addSpecialTokens: true })).getLength();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(JSON.stringify({ seconds, bytes, tokens }));
+} else if (mode === 'time-batch') {
+  // encodeBatch over all texts at once: the Rust side splits them over all cores (rayon).
+  const texts = [];
+  for await (const line of lines(inPath)) texts.push(JSON.parse(line).text);
+  let bytes = 0;
+  for (const t of texts) bytes += Buffer.byteLength(t, 'utf8');
+  const t0 = process.hrtime.bigint();
+  const encs = await tok.encodeBatch(texts, { addSpecialTokens: true });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  let tokens = 0;
+  for (const e of encs) tokens += e.getLength();
+  console.log(JSON.stringify({ seconds, bytes, tokens }));
 } else {
-  console.error('usage: hf.mjs encode|decode|time TOKENIZER.json IN [OUT] [flags]');
+  console.error('usage: hf.mjs encode|decode|time|time-batch TOKENIZER.json IN [OUT] [flags]');
   process.exit(2);
 }

@@ -24,8 +24,10 @@ class PackedReader {
   const std::vector<std::string>& domains() const;
   const std::string& store_dir() const;  // the store the data was packed from, resolved (may be gone)
   const std::string& store_recorded() const;  // ... as manifest.json records it (relative to DIR)
-  // The next sequence in file order; false at the end.
-  bool next(std::vector<uint32_t>& tokens, std::vector<Span>& spans);
+  // The next sequence in file order; false at the end. LABEL (optional): the token after the
+  // sequence where the output holds it in the same row or shard (jsonl's "labels", the next
+  // token of a binary shard, its closing label token), else -1.
+  bool next(std::vector<uint32_t>& tokens, std::vector<Span>& spans, int64_t* label = nullptr);
 
  private:
   struct Impl;
