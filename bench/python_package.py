@@ -7,9 +7,12 @@
    real text), tokenizer load excluded on both sides, token totals checked equal. The Python
    side's time includes building the Encoding objects' id lists.
 2. PackedDataset: a flat packed output of a synthetic store (random ids, short and long
-   documents), read once to warm the page cache, then served by a DataLoader (batch 8,
-   longctx.collate) with 0 and 2 workers. Reported as tokens/s and GB/s of int64 input_ids
-   delivered (the tensor a model consumes; the stored uint16 bytes are a quarter of that).
+   documents, 64K sequences), read once to warm the page cache, then served as batches of 8: by a
+   DataLoader over items (longctx.collate; 0 and 2 workers), by PackedDataset.loader() (whole
+   batches built in C++ on all cores), and by the peer — the numpy memmap reader a user would
+   write (per item: uint16 -> int64, labels, position ids from the flat cu_seqlens). Reported as
+   tokens/s and GB/s of the int64 input_ids delivered (the stored uint16 bytes are a quarter of
+   that; labels and position_ids of the same size are produced alongside).
 
 Medians of --runs repetitions, ratios taken within a repetition (the machine is shared and drifts).
 
@@ -24,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import numpy as np
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
@@ -80,16 +85,54 @@ with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         with open(J("packed", f), "rb") as fh:
             while fh.read(1 << 24):
                 pass
-    print(f"\nPackedDataset: {len(ds)} sequences of {ds.seq_len} ({n_tok / 1e6:.0f}M tokens, flat, uint16), DataLoader batch 8")
-    print(f"{'workers':8} {'Mtokens/s':>10} {'GB/s int64':>11}")
-    for workers in (0, 2):
-        rates = []
-        for _ in range(a.runs):
-            loader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=workers, collate_fn=longctx.collate)
+    print(f"\nPackedDataset: {len(ds)} sequences of {ds.seq_len} ({n_tok / 1e6:.0f}M tokens, flat, uint16), batch 8, page cache warm")
+    print("GB/s of the int64 input_ids delivered (labels and position_ids are made too); peer = numpy memmap + per-item numpy")
+
+    class NumpyPeer(torch.utils.data.Dataset):
+        """What a user writes without longctx: np.memmap of the flat shards, cu_seqlens from the
+        sidecar files, per item input_ids/labels/position_ids by numpy (HF-style labels)."""
+
+        def __init__(self, d):
+            m = json.load(open(os.path.join(d, "manifest.json")))
+            self.L = m["seq_len"]
+            self.items = []
+            for sh in m["shards"]:
+                base = os.path.join(d, sh["name"])
+                tok = np.memmap(base + ".tokens", dtype=np.uint16, mode="r").reshape(-1, self.L)
+                cu = np.fromfile(base + ".cu_seqlens", dtype=np.int32)
+                off = np.fromfile(base + ".cu_seqlens.offsets", dtype=np.int64)
+                self.items += [(tok, cu, off, s) for s in range(sh["sequences"])]
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, i):
+            tok, cu, off, s = self.items[i]
+            ids = torch.from_numpy(tok[s].astype(np.int64))
+            c = cu[off[s]:off[s + 1] + 1] - s * self.L
+            starts = np.repeat(c[:-1], np.diff(c))
+            pos = torch.from_numpy(np.arange(self.L, dtype=np.int64) - starts)
+            return {"input_ids": ids, "labels": ids.clone(), "position_ids": pos, "cu_seqlens": torch.from_numpy(c.astype(np.int32))}
+
+    peer = NumpyPeer(J("packed"))
+    ways = {
+        "numpy peer, DataLoader(batch 8, collate), 0 workers": lambda: torch.utils.data.DataLoader(peer, batch_size=8, collate_fn=longctx.collate),
+        "PackedDataset, DataLoader(batch 8, collate), 0 workers": lambda: torch.utils.data.DataLoader(ds, batch_size=8, collate_fn=longctx.collate),
+        "PackedDataset, DataLoader(batch 8, collate), 2 workers": lambda: torch.utils.data.DataLoader(ds, batch_size=8, num_workers=2,
+                                                                                                    collate_fn=longctx.collate),
+        f"PackedDataset.loader(8): batches in C++, {threads} threads": lambda: ds.loader(8),
+    }
+    rates = {k: [] for k in ways}
+    for _ in range(a.runs):
+        for name, make in ways.items():
+            loader = make()
             t0 = time.perf_counter()
             seen = 0
             for batch in loader:
                 seen += batch["input_ids"].numel()
-            rates.append(seen / (time.perf_counter() - t0))
-        med = statistics.median(rates)
-        print(f"{workers:<8} {med / 1e6:10.1f} {med * 8 / 1e9:11.2f}")
+            rates[name].append(seen / (time.perf_counter() - t0))
+    base = statistics.median(rates[next(iter(ways))])
+    print(f"{'':58} {'Mtokens/s':>10} {'GB/s':>6} {'vs peer':>8}")
+    for name in ways:
+        med = statistics.median(rates[name])
+        print(f"{name:58} {med / 1e6:10.1f} {med * 8 / 1e9:6.2f} {med / base:7.1f}x")

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings.h"
@@ -21,24 +23,72 @@ namespace {
 
 constexpr int64_t kIgnore = -100;  // PyTorch cross_entropy's default ignore_index
 
-// The arrays of one sequence, filled without the GIL.
-struct Sample {
-  std::vector<uint32_t> tokens;
-  std::vector<pack::Span> spans, next_spans;
-  int64_t label = -1;
+struct Options {
+  bool shift_labels = false, mask_cross_document = false;
 };
 
-// Where documents start (the trainer's rule: 0, every span's start, the position after every span,
-// so padding is a segment of its own) and which positions hold document tokens.
-void segments(const Sample& s, uint64_t L, std::vector<uint8_t>& edge, std::vector<uint8_t>& in_doc) {
-  edge.assign(L, 0);
-  in_doc.assign(L, 0);
-  edge[0] = 1;
-  for (const auto& sp : s.spans) {
+// One sequence's training arrays, written straight into the output rows (no temporaries of L
+// elements: an item is a few streaming passes over L tokens, which is what makes a DataLoader over
+// 64K-token sequences run at memory speed). cu receives the document starts and L.
+void fill_sample(pack::PackedIndex& x, uint64_t k, const Options& o, int64_t* ids, int64_t* labels, int64_t* pos, std::vector<int32_t>& cu,
+                 std::vector<pack::Span>& spans) {
+  const uint64_t L = x.seq_len();
+  const char* raw = x.tokens(k);
+  if (x.token_width() == 2) {
+    for (uint64_t p = 0; p < L; ++p) {
+      uint16_t v;
+      std::memcpy(&v, raw + 2 * p, 2);
+      ids[p] = v;
+    }
+  } else {
+    for (uint64_t p = 0; p < L; ++p) {
+      uint32_t v;
+      std::memcpy(&v, raw + 4 * p, 4);
+      ids[p] = v;
+    }
+  }
+  x.spans(k, spans);
+  // Segments: the trainer's rule — a document starts at 0, at every span's start and right after
+  // every span (so padding is a segment of its own). Spans are in order and do not overlap.
+  std::vector<std::pair<uint64_t, bool>> seg;  // (start, holds document tokens)
+  uint64_t at = 0;
+  for (const auto& sp : spans) {
     const uint64_t a = std::min<uint64_t>(sp.start, L), b = std::min<uint64_t>(sp.end, L);
-    if (a < L) edge[a] = 1;
-    if (b < L) edge[b] = 1;
-    std::fill(in_doc.begin() + static_cast<int64_t>(a), in_doc.begin() + static_cast<int64_t>(b), 1);
+    if (a > at) seg.emplace_back(at, false);  // a gap before the span: padding
+    if (b > a) seg.emplace_back(a, true);
+    at = std::max(at, b);
+  }
+  if (at < L || seg.empty()) seg.emplace_back(at, false);
+  cu.clear();
+  for (size_t j = 0; j < seg.size(); ++j) {
+    const uint64_t a = seg[j].first, b = j + 1 < seg.size() ? seg[j + 1].first : L;
+    const bool doc = seg[j].second;
+    cu.push_back(static_cast<int32_t>(a));
+    for (uint64_t p = a; p < b; ++p) pos[p] = static_cast<int64_t>(p - a);
+    if (!o.shift_labels) {
+      // labels = input_ids (the model shifts); with mask_cross_document a document's first token,
+      // which the position before it would be trained to predict, is ignored.
+      for (uint64_t p = a; p < b; ++p) labels[p] = doc ? ids[p] : kIgnore;
+      if (doc && o.mask_cross_document && a > 0) labels[a] = kIgnore;
+      continue;
+    }
+    // Shifted: p's target is the next token while it lies in the same segment; at a segment's end
+    // the next segment's first token, unless that is padding (or masked as another document).
+    for (uint64_t p = a; p + 1 < b; ++p) labels[p] = doc ? ids[p + 1] : kIgnore;
+    if (b < L) labels[b - 1] = doc && seg[j + 1].second && !o.mask_cross_document ? ids[b] : kIgnore;
+  }
+  cu.push_back(static_cast<int32_t>(L));
+  if (o.shift_labels) {
+    // The last position's target is the sequence's true next token when it has one; with
+    // mask_cross_document only when the next sequence continues this document.
+    const int64_t next = seg.back().second ? x.label(k) : -1;
+    bool keep = next >= 0;
+    if (keep && o.mask_cross_document) {
+      std::vector<pack::Span> after;
+      if (k + 1 < x.sequences()) x.spans(k + 1, after);
+      keep = !after.empty() && after.front().start == 0 && after.front().doc_offset > 0;
+    }
+    labels[L - 1] = keep ? next : kIgnore;
   }
 }
 
@@ -98,56 +148,67 @@ class PyPackedIndex {
   // trainers do). -100 marks positions without a true target: padding, and with mask_cross_document
   // a target that starts another document.
   py::tuple sample(int64_t i, bool shift_labels, bool mask_cross_document) {
-    const uint64_t k = check(i), L = seq_len();
-    Sample s;
-    std::vector<uint8_t> edge, in_doc;
+    const uint64_t k = check(i);
+    const auto L = static_cast<py::ssize_t>(seq_len());
+    py::array_t<int64_t> ids(L), labels(L), pos(L);
+    int64_t *pi = ids.mutable_data(), *pl = labels.mutable_data(), *pp = pos.mutable_data();
     std::vector<int32_t> cu;
-    py::array_t<int64_t> ids(static_cast<py::ssize_t>(L)), labels(static_cast<py::ssize_t>(L)), pos(static_cast<py::ssize_t>(L));
-    int64_t* pi = ids.mutable_data();
-    int64_t* pl = labels.mutable_data();
-    int64_t* pp = pos.mutable_data();
     {
       py::gil_scoped_release unlocked;
-      s.tokens.resize(L);
-      store::decode_tokens(x_->tokens(k), L, x_->token_width() == 2 ? store::TokenType::kUint16 : store::TokenType::kInt32, s.tokens.data());
-      x_->spans(k, s.spans);
-      if (shift_labels) {
-        s.label = x_->label(k);
-        if (mask_cross_document && s.label >= 0 && k + 1 < size()) x_->spans(k + 1, s.next_spans);
-      }
-      segments(s, L, edge, in_doc);
-      uint64_t start = 0;
-      for (uint64_t p = 0; p < L; ++p) {
-        if (edge[p]) {
-          start = p;
-          cu.push_back(static_cast<int32_t>(p));
-        }
-        pi[p] = s.tokens[p];
-        pp[p] = static_cast<int64_t>(p - start);
-      }
-      cu.push_back(static_cast<int32_t>(L));
-      fill_labels(s, edge, in_doc, shift_labels, mask_cross_document, pl);
+      std::vector<pack::Span> spans;
+      fill_sample(*x_, k, {shift_labels, mask_cross_document}, pi, pl, pp, cu, spans);
     }
     py::array_t<int32_t> cu_seqlens(static_cast<py::ssize_t>(cu.size()));
     std::copy(cu.begin(), cu.end(), cu_seqlens.mutable_data());
     return py::make_tuple(ids, labels, pos, cu_seqlens);
   }
 
- private:
-  void fill_labels(const Sample& s, const std::vector<uint8_t>& edge, const std::vector<uint8_t>& in_doc, bool shift, bool mask_cross,
-                   int64_t* out) const {
-    const uint64_t L = s.tokens.size();
-    if (!shift) {
-      for (uint64_t p = 0; p < L; ++p) out[p] = in_doc[p] && !(mask_cross && p > 0 && edge[p]) ? s.tokens[p] : kIgnore;
-      return;
+  // A batch of sequences in one call, the rows filled by `threads` threads (0: all cores) without
+  // the GIL: (B, L) input_ids, labels, position_ids, the flattened batch's cu_seqlens (sequence b's
+  // boundaries + b*L) and max_seqlen — what longctx.collate makes of B samples, without the copies.
+  py::tuple batch(const std::vector<int64_t>& indices, bool shift_labels, bool mask_cross_document, int threads) {
+    std::vector<uint64_t> ks;
+    for (const int64_t i : indices) ks.push_back(check(i));
+    const auto B = static_cast<py::ssize_t>(ks.size()), L = static_cast<py::ssize_t>(seq_len());
+    py::array_t<int64_t> ids({B, L}), labels({B, L}), pos({B, L});
+    int64_t *pi = ids.mutable_data(), *pl = labels.mutable_data(), *pp = pos.mutable_data();
+    std::vector<std::vector<int32_t>> cus(ks.size());
+    {
+      py::gil_scoped_release unlocked;
+      const size_t nt = std::max<size_t>(1, std::min<size_t>(ks.size(), threads > 0 ? static_cast<size_t>(threads)
+                                                                                    : std::max(1u, std::thread::hardware_concurrency())));
+      std::vector<std::exception_ptr> errors(nt);
+      auto work = [&](size_t t) {
+        try {
+          std::vector<pack::Span> spans;
+          for (size_t b = t; b < ks.size(); b += nt) {
+            const size_t off = b * static_cast<size_t>(L);
+            fill_sample(*x_, ks[b], {shift_labels, mask_cross_document}, pi + off, pl + off, pp + off, cus[b], spans);
+          }
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < nt; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& th : pool) th.join();
+      for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
     }
-    for (uint64_t p = 0; p + 1 < L; ++p)
-      out[p] = in_doc[p] && in_doc[p + 1] && !(mask_cross && edge[p + 1]) ? s.tokens[p + 1] : kIgnore;
-    // The label token continues the last document only when the next sequence starts inside it.
-    const bool continues = !s.next_spans.empty() && s.next_spans.front().start == 0 && s.next_spans.front().doc_offset > 0;
-    out[L - 1] = in_doc[L - 1] && s.label >= 0 && (!mask_cross || continues) ? s.label : kIgnore;
+    std::vector<int32_t> flat{0};
+    int32_t longest = 0;
+    for (size_t b = 0; b < cus.size(); ++b)
+      for (size_t j = 1; j < cus[b].size(); ++j) {
+        flat.push_back(static_cast<int32_t>(b * static_cast<size_t>(L)) + cus[b][j]);
+        longest = std::max(longest, cus[b][j] - cus[b][j - 1]);
+      }
+    py::array_t<int32_t> cu(static_cast<py::ssize_t>(flat.size()));
+    std::copy(flat.begin(), flat.end(), cu.mutable_data());
+    return py::make_tuple(ids, labels, pos, cu, longest);
   }
 
+ private:
   std::shared_ptr<pack::PackedIndex> x_;
 };
 
@@ -168,7 +229,9 @@ void bind_packed(py::module_& m) {
       .def("label", &PyPackedIndex::label, py::arg("i"), "The true token after sequence i, or -1.")
       .def("spans", &PyPackedIndex::spans, py::arg("i"), "Sequence i's document spans: (n, 5) int64 doc, doc_offset, start, end, domain.")
       .def("sample", &PyPackedIndex::sample, py::arg("i"), py::arg("shift_labels") = false, py::arg("mask_cross_document") = false,
-           "(input_ids, labels, position_ids, cu_seqlens) numpy arrays of sequence i.");
+           "(input_ids, labels, position_ids, cu_seqlens) numpy arrays of sequence i.")
+      .def("batch", &PyPackedIndex::batch, py::arg("indices"), py::arg("shift_labels") = false, py::arg("mask_cross_document") = false,
+           py::arg("threads") = 0, "(input_ids, labels, position_ids (B, L), flattened cu_seqlens, max_seqlen) of sequences `indices`.");
 }
 
 }  // namespace longctx::python

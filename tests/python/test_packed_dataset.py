@@ -9,7 +9,8 @@
   numpy reader tests/mix/read_packed.py reads, with the expected values derived here from the
   format's definition (docs/formats/packed.md); flat's cu_seqlens equal the ones pack stored;
 - tokens(i) of a binary layout is a read-only view of the mapped file (no copy);
-- a DataLoader (2 workers, collate) serves the same batches; iterable() over 2 ranks x 2 workers
+- a DataLoader (2 workers, collate) serves the same batches, and so do whole batches built in C++
+  (ds[list of indices], loader(); 1 and 2 threads); iterable() over 2 ranks x 2 workers
   serves every sequence once;
 - bad input (missing folder, truncated shard, megatron-docs, index out of range) raises
   longctx.Error or IndexError, never crashes the interpreter.
@@ -199,6 +200,19 @@ with tempfile.TemporaryDirectory() as tmp:
         ok &= (torch.equal(batch["input_ids"], torch.stack([it["input_ids"] for it in items]))
                and np.array_equal(batch["cu_seqlens"].numpy(), cu) and batch["max_seqlen"] == int(np.diff(cu).max()))
     check("DataLoader (2 workers, longctx.collate): batches = stacked items, flattened cu_seqlens", ok)
+    # Whole batches built in C++ (ds[list], loader()): the collated items, on 1 and 2 threads, any layout.
+    for k in (0, 3, 5, 7):
+        for opts in ({}, {"shift_labels": True, "mask_cross_document": True}):
+            d1 = longctx.PackedDataset(J(f"out{k}"), threads=1, **opts)
+            d2 = longctx.PackedDataset(J(f"out{k}"), threads=2, **opts)
+            ok = True
+            order = [list(b) for b in torch.utils.data.BatchSampler(torch.utils.data.RandomSampler(d1, generator=torch.Generator().manual_seed(4)), 5, False)]
+            for idx, batch in zip(order, d2.loader(batch_size=5, shuffle=True, seed=4)):
+                want = longctx.collate([d1[i] for i in idx])
+                one = d1[idx]
+                ok &= all(torch.equal(batch[key], want[key]) and torch.equal(one[key], want[key])
+                          for key in ("input_ids", "labels", "position_ids", "cu_seqlens")) and batch["max_seqlen"] == want["max_seqlen"]
+            check(f"out{k} {opts}: loader() batches (2 threads) = ds[list] (1 thread) = collated items", ok)
     served = []
     for rank in range(2):
         it = ds.iterable(rank=rank, world_size=2, shuffle=True, seed=3)
