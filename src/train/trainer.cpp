@@ -16,7 +16,8 @@
 #include <thread>
 
 #include "longctx/model/checkpoint.h"
-#include "longctx/pack/reader.h"
+#include "longctx/pack/packed_index.h"
+#include "longctx/store/megatron.h"
 #include "longctx/train/model_grad.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -28,37 +29,54 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
-// All packed sequences in memory (CPU-scale training), with each position's document start.
-struct Dataset {
+// The packed sequences, read when a batch needs them through PackedIndex: the binary layouts
+// (flat, megatron, llmc) stay memory-mapped, so the trainer's memory does not grow with the data
+// (the text layouts are decoded once, 4 bytes a token, as before).
+class TrainData {
+ public:
+  TrainData(const std::string& dir, uint64_t max_sequences) : dir_(dir), x_(dir) {
+    T = x_.seq_len();
+    S = max_sequences ? std::min(max_sequences, x_.sequences()) : x_.sequences();
+    if (S == 0) throw Error(dir + ": no packed sequences to train on");
+  }
   uint64_t S = 0, T = 0;
-  std::vector<uint32_t> tokens, doc_start;
-};
 
-Dataset load_data(const std::string& dir, uint64_t max_sequences) {
-  pack::PackedReader r(dir);
-  Dataset d;
-  d.T = r.seq_len();
-  d.S = max_sequences ? std::min(max_sequences, r.sequences()) : r.sequences();
-  d.tokens.reserve(d.S * d.T);
-  d.doc_start.reserve(d.S * d.T);
-  std::vector<uint32_t> tok;
-  std::vector<pack::Span> spans;
-  std::vector<uint8_t> edge;
-  for (uint64_t i = 0; i < d.S && r.next(tok, spans); ++i) {
-    d.tokens.insert(d.tokens.end(), tok.begin(), tok.end());
-    // A document starts at 0, at every span's start and right after every span (padding).
-    edge.assign(d.T, 0);
-    edge[0] = 1;
-    for (const auto& sp : spans) {
-      if (sp.start < d.T) edge[sp.start] = 1;
-      if (sp.end < d.T) edge[sp.end] = 1;
+  // Every token below the vocabulary, checked in one streaming pass before training starts.
+  void check_vocab(uint64_t vocab) {
+    std::vector<uint32_t> tok(T);
+    for (uint64_t i = 0; i < S; ++i) {
+      decode(i, tok.data());
+      for (const uint32_t t : tok)
+        if (t >= vocab)
+          throw Error(dir_ + ": token id " + std::to_string(t) + " (sequence " + std::to_string(i) + ") is outside the model's vocabulary (" +
+                      std::to_string(vocab) + ")");
+    }
+  }
+
+  // Sequence i's tokens and each position's document start: 0, every span's start and the position
+  // right after every span (padding is a document of its own).
+  void read(uint64_t i, uint32_t* tokens, uint32_t* doc_start) {
+    decode(i, tokens);
+    x_.spans(i, spans_);
+    edge_.assign(T, 0);
+    edge_[0] = 1;
+    for (const auto& sp : spans_) {
+      if (sp.start < T) edge_[sp.start] = 1;
+      if (sp.end < T) edge_[sp.end] = 1;
     }
     uint32_t cur = 0;
-    for (uint32_t p = 0; p < d.T; ++p) d.doc_start.push_back(cur = edge[p] ? p : cur);
+    for (uint32_t p = 0; p < T; ++p) doc_start[p] = cur = edge_[p] ? p : cur;
   }
-  if (d.S == 0) throw Error(dir + ": no packed sequences to train on");
-  return d;
-}
+
+ private:
+  void decode(uint64_t i, uint32_t* out) {
+    store::decode_tokens(x_.tokens(i), T, x_.token_width() == 2 ? store::TokenType::kUint16 : store::TokenType::kInt32, out);
+  }
+  std::string dir_;
+  pack::PackedIndex x_;
+  std::vector<pack::Span> spans_;
+  std::vector<uint8_t> edge_;
+};
 
 // The training config: the starting config.json with the RoPE changes asked for.
 json training_config(const TrainOptions& o) {
@@ -170,11 +188,9 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
                 " parameters needs " + std::to_string(lay.total() / (uint64_t{1} << 26)) + " GiB for weights, gradients and AdamW moments; this machine has " +
                 std::to_string(static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) >> 30) + " GiB");
   const auto tok_files = tokenizer_files(o);
-  const Dataset data = load_data(o.data, o.max_sequences);
+  TrainData data(o.data, o.max_sequences);
   const uint64_t T = data.T;
-  for (const uint32_t t : data.tokens)
-    if (t >= c.vocab_size)
-      throw Error(o.data + ": token id " + std::to_string(t) + " is outside the model's vocabulary (" + std::to_string(c.vocab_size) + ")");
+  data.check_vocab(c.vocab_size);
   const uint64_t batch_tokens = o.batch_tokens ? o.batch_tokens : 8 * T;
   if (batch_tokens % T != 0 || batch_tokens < T)
     throw Error("--batch-tokens " + std::to_string(batch_tokens) + " is not a multiple of the sequence length " + std::to_string(T));
@@ -314,10 +330,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
       const uint64_t b = std::min(micro, mine.size() - a);
       mb_tokens.resize(b * T);
       mb_docs.resize(b * T);
-      for (uint64_t i = 0; i < b; ++i) {
-        std::copy_n(data.tokens.data() + mine[a + i] * T, T, mb_tokens.data() + i * T);
-        std::copy_n(data.doc_start.data() + mine[a + i] * T, T, mb_docs.data() + i * T);
-      }
+      for (uint64_t i = 0; i < b; ++i) data.read(mine[a + i], mb_tokens.data() + i * T, mb_docs.data() + i * T);
       const auto losses = fb.forward_backward(P.data(), G.data(), mb_tokens.data(), b, T, o.doc_mask ? mb_docs.data() : nullptr,
                                               1.0f / static_cast<float>(Bg));
       for (const double l : losses) loss_sum += l;
