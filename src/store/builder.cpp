@@ -166,21 +166,37 @@ void StoreBuilder::add(std::string_view token_bytes, uint32_t tokens, const DocR
   if (tokens > static_cast<uint32_t>(INT32_MAX))
     throw Error(dir_ + ": a document of " + std::to_string(tokens) + " tokens exceeds Megatron's int32 sequence length");
   write_all(bin_, token_bytes.data(), token_bytes.size(), partial_ + "/data.bin");
-  const auto len = static_cast<int32_t>(tokens);
-  write_all(sizes_, &len, 4, partial_ + "/" + kSizes);
-  write_all(docs_, &record, sizeof record, partial_ + "/docs.bin");
   bin_bytes_ += token_bytes.size();
-  ++docs_count_;
+  append_record(tokens, record);
   static const int kill_at = kill_after_checkpoints();
   if (kill_at > 0 && checkpoints_ == kill_at && ++docs_after_kill_checkpoint_ == 3) {
     for (FILE* f : {bin_, sizes_, docs_}) std::fflush(f);
     std::raise(SIGKILL);
   }
+}
+
+// The document's size and sidecar record, and the manifest's counts.
+void StoreBuilder::append_record(uint32_t tokens, const DocRecord& record) {
+  const auto len = static_cast<int32_t>(tokens);
+  write_all(sizes_, &len, 4, partial_ + "/" + kSizes);
+  write_all(docs_, &record, sizeof record, partial_ + "/docs.bin");
+  ++docs_count_;
   auto& d = manifest_.domains[record.domain];
   ++d.documents;
   d.tokens += tokens;
   ++manifest_.documents;
   manifest_.tokens += tokens;
+}
+
+void StoreBuilder::add_zeros(uint32_t tokens, const DocRecord& record) {
+  if (tokens > static_cast<uint32_t>(INT32_MAX))
+    throw Error(dir_ + ": a document of " + std::to_string(tokens) + " tokens exceeds Megatron's int32 sequence length");
+  const uint64_t n = uint64_t{tokens} * token_bytes(manifest_.token_type);
+  // data.bin is opened for appending: after the truncate, the next write lands after the hole.
+  if (std::fflush(bin_) != 0 || ::ftruncate(::fileno(bin_), static_cast<off_t>(bin_bytes_ + n)) != 0)
+    throw Error(partial_ + "/data.bin: cannot extend: " + std::strerror(errno));
+  bin_bytes_ += n;
+  append_record(tokens, record);
 }
 
 void StoreBuilder::sync_files() {

@@ -1,8 +1,11 @@
 // A seeded test tool: writes a store whose per-domain length distributions are known, so that the
 // mixture tests can compare what mix plans with what the paper's formulas predict.
 //
-//   make_synthetic_store OUT SEED NAME:DOCS:LONG_FRACTION:SHORT_MIN-SHORT_MAX:LONG_MIN-LONG_MAX ...
+//   make_synthetic_store OUT SEED [--gap K:TOKENS] NAME:DOCS:LONG_FRACTION:SHORT_MIN-SHORT_MAX:LONG_MIN-LONG_MAX ...
 //
+// --gap K:TOKENS first writes K documents of TOKENS zero ids in a domain "gap", as holes in a sparse
+// data.bin, so that every later document lies past K * TOKENS tokens (the 2^32 boundary tests)
+// without that much disk.
 // Each domain gets DOCS documents; a document is long with probability LONG_FRACTION and then has
 // a length uniform in [LONG_MIN, LONG_MAX], else uniform in [SHORT_MIN, SHORT_MAX]. Documents of
 // all domains are interleaved at random. Token ids are random below 32,000 after a BOS (1), so
@@ -24,6 +27,15 @@ int main(int argc, char** argv) {
   }
   const std::string out = argv[1];
   const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
+  unsigned long long gap_docs = 0, gap_tokens = 0;
+  int first_spec = 3;
+  if (argc > 4 && std::string(argv[3]) == "--gap") {
+    if (std::sscanf(argv[4], "%llu:%llu", &gap_docs, &gap_tokens) != 2 || gap_tokens == 0 || gap_tokens > 2147483647ull) {
+      std::fprintf(stderr, "bad --gap %s (K:TOKENS, TOKENS below 2^31)\n", argv[4]);
+      return 2;
+    }
+    first_spec = 5;
+  }
   struct Domain {
     std::string name;
     uint64_t docs;
@@ -31,7 +43,7 @@ int main(int argc, char** argv) {
     uint64_t smin, smax, lmin, lmax;
   };
   std::vector<Domain> domains;
-  for (int i = 3; i < argc; ++i) {
+  for (int i = first_spec; i < argc; ++i) {
     Domain d;
     char name[128];
     unsigned long long docs, smin, smax, lmin, lmax;
@@ -46,7 +58,7 @@ int main(int argc, char** argv) {
   }
   store::Manifest m;
   m.tool = "make_synthetic_store";
-  m.run_fingerprint = "synthetic-" + std::to_string(seed);
+  m.run_fingerprint = "synthetic-" + std::to_string(seed) + (gap_docs ? "-gap-" + std::to_string(gap_docs) + "x" + std::to_string(gap_tokens) : "");
   m.tokenizer_path = "synthetic";
   m.tokenizer_xxh128 = std::string(32, '0');
   m.vocab_size = 32000;
@@ -59,6 +71,13 @@ int main(int argc, char** argv) {
   in.kind = "jsonl";
   b.manifest().inputs.push_back(in);
   for (const auto& d : domains) b.domain_index(d.name);
+  if (gap_docs) {
+    const uint16_t gap = b.domain_index("gap");
+    for (unsigned long long g = 0; g < gap_docs; ++g) b.add_zeros(static_cast<uint32_t>(gap_tokens), store::DocRecord{0, 0, 0, gap, 0, 0});
+    b.manifest().inputs[0].documents += gap_docs;
+    b.manifest().inputs[0].lines += gap_docs;
+    b.manifest().inputs[0].tokens += gap_docs * gap_tokens;
+  }
   Rng rng(seed);
   std::vector<uint64_t> left;
   uint64_t total = 0;

@@ -45,6 +45,10 @@ class StoreBuilder {
   // Appends one document: its tokens as stored (token_bytes(type) each) and its origin. Updates
   // the manifest's totals and domain counts; the caller keeps the per-input counts.
   void add(std::string_view token_bytes, uint32_t tokens, const DocRecord& record);
+  // Appends a document of `tokens` zero ids without writing them: data.bin is extended (a hole on
+  // filesystems with sparse files). For tests and benchmarks that need offsets past 2^32 without
+  // gigabytes of disk (tests/mix/test_boundary_2_32.py).
+  void add_zeros(uint32_t tokens, const DocRecord& record);
   // Makes everything added so far durable and records pos as the place to resume from.
   void checkpoint(const Position& pos);
   // Writes data.idx, hashes the files, writes the manifest and moves everything into DIR.
@@ -52,6 +56,7 @@ class StoreBuilder {
 
  private:
   void open_files(bool truncate_to_state);
+  void append_record(uint32_t tokens, const DocRecord& record);
   void sync_files();
   void move_into_place();
 
