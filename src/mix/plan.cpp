@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "budgets.h"
 #include "longctx/mix/length_stats.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -102,15 +103,34 @@ struct Ctx {
   double decision_length(uint64_t doc) const {
     return chars_per_token > 0 ? docs[doc].chars / chars_per_token : static_cast<double>(lengths[doc]);
   }
+  // The paper's keep rule: a long document always, a short one with probability keep_short. The
+  // coin is drawn for short documents only, so every strategy walks the same coin stream.
+  bool kept(uint64_t doc, Rng& coin) const { return decision_length(doc) > o.long_threshold || coin.uniform() < o.keep_short; }
   void take(uint64_t doc, uint32_t start, uint32_t len) {
     plan.entries.push_back({doc, start, len});
     plan.tokens += len;
     auto& d = plan.domains[docs[doc].domain];
     d.tokens += len;
     if (start == 0) ++d.documents;
-    if (static_cast<uint64_t>(lengths[doc]) > o.long_threshold) d.long_tokens += len;
+    // Long by the entry's own length: the contiguous text the model sees (a cut piece included).
+    if (len > o.long_threshold) d.long_tokens += len;
   }
   void take_whole(uint64_t doc) { take(doc, 0, static_cast<uint32_t>(lengths[doc])); }
+  // At most `left` tokens of `doc`: the whole document, or its first `left` tokens. A prefix keeps
+  // the document's beginning (and its BOS), so the piece reads as a document that ends early
+  // rather than as text starting mid-sentence. Returns the tokens taken.
+  uint64_t take_prefix(uint64_t doc, uint64_t left) {
+    const auto len = static_cast<uint64_t>(lengths[doc]);
+    if (len <= left) {
+      take_whole(doc);
+      return len;
+    }
+    take(doc, 0, static_cast<uint32_t>(left));
+    auto& d = plan.domains[docs[doc].domain];
+    ++d.cut_documents;
+    d.cut_tokens += len - left;
+    return left;
+  }
 };
 
 std::vector<uint64_t> shuffled(uint64_t n, uint64_t seed, uint64_t pass) {
@@ -120,7 +140,15 @@ std::vector<uint64_t> shuffled(uint64_t n, uint64_t seed, uint64_t pass) {
   return order;
 }
 
-// original / cut:LEN / global: one total budget.
+void total_short(const Ctx& c) {
+  if (c.o.allow_shortfall) return;
+  throw Error(c.o.strategy + ": the store holds only " + std::to_string(c.plan.tokens) + " eligible tokens for --tokens " +
+              std::to_string(c.o.tokens) + " after " + std::to_string(c.o.max_repeat) +
+              " pass(es); allow repeats with --max-repeat, plan fewer tokens, or pass --allow-shortfall");
+}
+
+// original / cut:LEN / global --whole-docs: one total budget, whole documents (cut:LEN pieces), so
+// the last one may overshoot it.
 void plan_total(Ctx& c, bool keep_rule, uint32_t cut) {
   const uint64_t n = c.lengths.size();
   double used = 0;
@@ -140,23 +168,45 @@ void plan_total(Ctx& c, bool keep_rule, uint32_t cut) {
       c.plan.domains[c.docs[doc].domain].passes = pass + 1;
     }
   }
-  if (used < c.o.tokens && !c.o.allow_shortfall)
-    throw Error(c.o.strategy + ": the store holds only " + std::to_string(c.plan.tokens) + " eligible tokens for --tokens " +
-                std::to_string(c.o.tokens) + " after " + std::to_string(c.o.max_repeat) +
-                " pass(es); allow repeats with --max-repeat, plan fewer tokens, or pass --allow-shortfall");
+  if (used < c.o.tokens) total_short(c);
 }
 
-// per-source / upsample / target: budgets per domain (and per length bin for target).
+// global with exact budgets: the same walk and keep rule, counted in tokens, the last document cut
+// to a prefix so that the plan holds exactly --tokens.
+void plan_total_exact(Ctx& c) {
+  uint64_t left = c.o.tokens;
+  for (uint32_t pass = 0; pass < c.o.max_repeat && left > 0; ++pass) {
+    Rng coin(c.o.seed, 1000 + pass);
+    for (const uint64_t doc : shuffled(c.lengths.size(), c.o.seed, pass)) {
+      if (left == 0) break;
+      if (!c.kept(doc, coin)) continue;
+      left -= c.take_prefix(doc, left);
+      c.plan.domains[c.docs[doc].domain].passes = pass + 1;
+    }
+  }
+  if (left > 0) total_short(c);
+}
+
+void budgets_short(const Ctx& c, const std::string& short_of) {
+  if (short_of.empty() || c.o.allow_shortfall) return;
+  throw Error(c.o.strategy + ": " + short_of + " (after " + std::to_string(c.o.max_repeat) +
+              " pass(es)); allow repeats with --max-repeat, plan fewer tokens, or pass --allow-shortfall");
+}
+
+std::string short_text(const DomainResult& r) {
+  return r.name + " got " + std::to_string(r.tokens) + " of a budget of " + std::to_string(r.budget) + " tokens";
+}
+
+// per-source / upsample --whole-docs / target: budgets per domain (and per length bin for target),
+// whole documents, so a domain's (a cell's) last document may overshoot. The paper's script; the
+// walk compares the decision lengths with the unrounded budgets, as it always has.
 void plan_budgets(Ctx& c, const std::vector<double>& shares, bool keep_rule, const LengthBins* bins,
                   const std::vector<double>& bin_shares) {
   const uint64_t n = c.lengths.size();
   const size_t nd = shares.size(), nb = bins ? bin_shares.size() : 1;
   std::vector<double> budget(nd * nb), used(nd * nb, 0.0);
-  for (size_t d = 0; d < nd; ++d) {
-    c.plan.domains[d].target_share = shares[d];
-    c.plan.domains[d].budget = static_cast<uint64_t>(std::llround(shares[d] * c.o.tokens));
+  for (size_t d = 0; d < nd; ++d)
     for (size_t b = 0; b < nb; ++b) budget[d * nb + b] = shares[d] * c.o.tokens * (bins ? bin_shares[b] : 1.0);
-  }
   size_t open = 0;
   for (size_t i = 0; i < budget.size(); ++i) open += budget[i] > 0;
   for (uint32_t pass = 0; pass < c.o.max_repeat && open > 0; ++pass) {
@@ -167,7 +217,7 @@ void plan_budgets(Ctx& c, const std::vector<double>& shares, bool keep_rule, con
       const size_t cell = d * nb + (bins ? std::min(bins->bin_of(static_cast<uint64_t>(len)), nb - 1) : 0);
       // A domain (cell) at its budget takes no more.
       if (budget[cell] <= 0 || used[cell] >= budget[cell]) continue;
-      if (keep_rule && len <= c.o.long_threshold && coin.uniform() >= c.o.keep_short) continue;
+      if (keep_rule && !c.kept(doc, coin)) continue;
       c.take_whole(doc);
       used[cell] += len;
       c.plan.domains[d].passes = pass + 1;
@@ -184,13 +234,60 @@ void plan_budgets(Ctx& c, const std::vector<double>& shares, bool keep_rule, con
     }
     if (got + 0.5 < want) {
       r.shortfall = static_cast<uint64_t>(std::llround(want - got));
-      short_of += (short_of.empty() ? "" : "; ") + r.name + " got " + std::to_string(r.tokens) + " of a budget of " +
-                  std::to_string(r.budget) + " tokens";
+      short_of += (short_of.empty() ? "" : "; ") + short_text(r);
     }
   }
-  if (!short_of.empty() && !c.o.allow_shortfall)
-    throw Error(c.o.strategy + ": " + short_of + " (after " + std::to_string(c.o.max_repeat) +
-                " pass(es)); allow repeats with --max-repeat, plan fewer tokens, or pass --allow-shortfall");
+  budgets_short(c, short_of);
+}
+
+// per-source / upsample with exact budgets: the same walk and keep rule as whole documents, each
+// domain counted in tokens and closed when it holds exactly its budget, its last document cut to a
+// prefix. So the plan is the --whole-docs plan with each domain's last document cut (unless a
+// domain's tokens reach its budget exactly on a document's end).
+void plan_budgets_exact(Ctx& c) {
+  std::vector<uint64_t> left;
+  size_t open = 0;
+  for (const auto& d : c.plan.domains) {
+    left.push_back(d.budget);
+    open += d.budget > 0;
+  }
+  for (uint32_t pass = 0; pass < c.o.max_repeat && open > 0; ++pass) {
+    Rng coin(c.o.seed, 1000 + pass);
+    for (const uint64_t doc : shuffled(c.lengths.size(), c.o.seed, pass)) {
+      const size_t d = c.docs[doc].domain;
+      if (left[d] == 0 || !c.kept(doc, coin)) continue;
+      left[d] -= c.take_prefix(doc, left[d]);
+      c.plan.domains[d].passes = pass + 1;
+      if (left[d] == 0 && --open == 0) break;
+    }
+  }
+  std::string short_of;
+  for (size_t d = 0; d < left.size(); ++d) {
+    auto& r = c.plan.domains[d];
+    r.shortfall = left[d];
+    if (left[d] > 0) short_of += (short_of.empty() ? "" : "; ") + short_text(r);
+  }
+  budgets_short(c, short_of);
+}
+
+// Each domain's target share and budget in whole tokens (budgets.h), as plan.json records them.
+void set_budgets(Ctx& c, const std::vector<double>& shares, bool natural) {
+  const auto budgets = natural ? natural_budgets(c.st.manifest(), c.o.tokens, shares) : share_budgets(c.o.tokens, shares);
+  for (size_t d = 0; d < shares.size(); ++d) {
+    c.plan.domains[d].target_share = shares[d];
+    c.plan.domains[d].budget = budgets[d];
+  }
+}
+
+// per-source / upsample: budgets from the target shares, met exactly or with whole documents.
+void plan_domains(Ctx& c, const std::vector<double>& shares, bool natural) {
+  set_budgets(c, shares, natural);
+  if (c.o.whole_docs) {
+    plan_budgets(c, shares, true, nullptr, {});
+  } else {
+    plan_budgets_exact(c);
+    c.plan.exact_budgets = true;
+  }
 }
 
 std::vector<std::pair<std::string, double>> bin_shares_of(const std::vector<std::pair<uint64_t, uint64_t>>& weighted) {
@@ -204,6 +301,98 @@ std::vector<std::pair<std::string, double>> bin_shares_of(const std::vector<std:
   std::vector<std::pair<std::string, double>> out;
   for (size_t b = 0; b < t.size(); ++b) out.emplace_back(bins.labels[b], total > 0 ? t[b] / total : 0.0);
   return out;
+}
+
+// upsample:DOMAIN[=W]: as the public script, the domain's weight replaced, then all normalised.
+std::vector<double> upsample_shares(const store::StoreReader& st, const MixOptions& o) {
+  const std::string& s = o.strategy;
+  std::string name = s.substr(9);
+  double weight = kUpsampleWeight;
+  if (const size_t eq = name.rfind('='); eq != std::string::npos) {
+    weight = parse_share(name.substr(eq + 1), "--strategy " + s);
+    name = name.substr(0, eq);
+  }
+  auto shares = base_shares(st, o);
+  const auto& m = st.manifest();
+  size_t idx = shares.size();
+  for (size_t i = 0; i < m.domains.size(); ++i)
+    if (m.domains[i].name == name) idx = i;
+  if (idx == shares.size())
+    throw Error("--strategy " + s + ": no domain \"" + name + "\" in " + st.dir() + " (it has: " + known_domains(m) + ")");
+  shares[idx] = weight;
+  const double sum = std::accumulate(shares.begin(), shares.end(), 0.0);
+  for (auto& x : shares) x /= sum;
+  return shares;
+}
+
+// target: budgets per domain × length bin, whole documents (a cut piece would change bins), no coin.
+void plan_target(Ctx& c) {
+  const MixOptions& o = c.o;
+  const LengthBins bins = LengthBins::parse(o.target_bins);
+  std::vector<double> bs;
+  for (const auto& p : split(o.target_bin_shares, ',')) bs.push_back(parse_share(p, "--bin-shares"));
+  if (o.target_bin_shares.empty() || bs.size() != bins.edges.size())
+    throw Error("--bin-shares: expected " + std::to_string(bins.edges.size()) + " shares for --bins " + o.target_bins + " (" +
+                std::to_string(bins.edges.size()) + " bins, the last open), found \"" + o.target_bin_shares + "\"");
+  const double sum = std::accumulate(bs.begin(), bs.end(), 0.0);
+  if (std::fabs(sum - 1.0) > kShareTolerance)
+    throw Error("--bin-shares " + o.target_bin_shares + ": expected shares summing to 1, found " + std::to_string(sum));
+  const auto shares = base_shares(c.st, o);
+  set_budgets(c, shares, o.domain_shares == "natural");
+  plan_budgets(c, shares, false, &bins, bs);
+}
+
+uint32_t cut_length(const std::string& s) {
+  uint64_t len = 0;
+  try {
+    len = parse_size(s.substr(4), "--strategy " + s);
+  } catch (const Error&) {
+    throw Error("--strategy " + s + ": expected cut:LEN with LEN a length like 4K or 4096");
+  }
+  if (len == 0 || len > UINT32_MAX) throw Error("--strategy " + s + ": expected 0 < LEN < 2^32");
+  return static_cast<uint32_t>(len);
+}
+
+void run_strategy(Ctx& c) {
+  const std::string& s = c.o.strategy;
+  const bool natural = c.o.domain_shares == "natural";
+  if (s == "original") {
+    plan_total(c, false, 0);
+  } else if (s.rfind("cut:", 0) == 0) {
+    const uint32_t len = cut_length(s);
+    if (c.o.whole_docs) throw Error("--whole-docs: " + s + " cuts every document into pieces; give one of the two");
+    plan_total(c, false, len);
+  } else if (s == "global") {
+    if (c.o.whole_docs) {
+      plan_total(c, true, 0);
+    } else {
+      plan_total_exact(c);
+      c.plan.exact_budgets = true;
+    }
+  } else if (s == "per-source") {
+    plan_domains(c, base_shares(c.st, c.o), natural);
+  } else if (s.rfind("upsample:", 0) == 0) {
+    plan_domains(c, upsample_shares(c.st, c.o), false);
+  } else if (s == "target") {
+    plan_target(c);
+  } else {
+    throw Error("--strategy: expected original, cut:LEN, per-source, global, upsample:DOMAIN[=W] or target, found \"" + s + "\"");
+  }
+}
+
+void add_notes(Plan& plan) {
+  const bool global = plan.options.strategy == "global";
+  for (const auto& d : plan.domains) {
+    if (d.available > 0 && d.tokens == 0) plan.notes.push_back("domain " + d.name + " is not in the plan");
+    if (d.shortfall > 0)
+      plan.notes.push_back("domain " + d.name + " fell " + std::to_string(d.shortfall) + " tokens short of its budget of " +
+                           std::to_string(d.budget) + " (--allow-shortfall)");
+    if (d.cut_documents > 0)
+      plan.notes.push_back("domain " + d.name + ": its last document was cut to a prefix, " + std::to_string(d.cut_tokens) +
+                           " tokens left out, so that " +
+                           (global ? "the plan holds exactly --tokens" : "it meets its budget exactly") +
+                           " (--whole-docs keeps documents whole)");
+  }
 }
 
 }  // namespace
@@ -232,62 +421,10 @@ Plan make_plan(const store::StoreReader& st, const MixOptions& o) {
     c.chars_per_token = parse_share(o.length_estimate.substr(6), "--length-estimate");
     if (c.chars_per_token <= 0) throw Error("--length-estimate: expected a ratio > 0");
   }
-  const std::string& s = o.strategy;
-  if (s == "original") {
-    plan_total(c, false, 0);
-  } else if (s.rfind("cut:", 0) == 0) {
-    uint64_t len = 0;
-    try {
-      len = parse_size(s.substr(4), "--strategy " + s);
-    } catch (const Error&) {
-      throw Error("--strategy " + s + ": expected cut:LEN with LEN a length like 4K or 4096");
-    }
-    if (len == 0 || len > UINT32_MAX) throw Error("--strategy " + s + ": expected 0 < LEN < 2^32");
-    plan_total(c, false, static_cast<uint32_t>(len));
-  } else if (s == "global") {
-    plan_total(c, true, 0);
-  } else if (s == "per-source") {
-    plan_budgets(c, base_shares(st, o), true, nullptr, {});
-  } else if (s.rfind("upsample:", 0) == 0) {
-    std::string name = s.substr(9);
-    double weight = kUpsampleWeight;
-    if (const size_t eq = name.rfind('='); eq != std::string::npos) {
-      weight = parse_share(name.substr(eq + 1), "--strategy " + s);
-      name = name.substr(0, eq);
-    }
-    auto shares = base_shares(st, o);
-    size_t idx = shares.size();
-    for (size_t i = 0; i < m.domains.size(); ++i)
-      if (m.domains[i].name == name) idx = i;
-    if (idx == shares.size())
-      throw Error("--strategy " + s + ": no domain \"" + name + "\" in " + st.dir() + " (it has: " + known_domains(m) + ")");
-    // As the public script: the domain's weight replaced, then all normalised.
-    shares[idx] = weight;
-    const double sum = std::accumulate(shares.begin(), shares.end(), 0.0);
-    for (auto& x : shares) x /= sum;
-    plan_budgets(c, shares, true, nullptr, {});
-  } else if (s == "target") {
-    const LengthBins bins = LengthBins::parse(o.target_bins);
-    std::vector<double> bs;
-    for (const auto& p : split(o.target_bin_shares, ',')) bs.push_back(parse_share(p, "--bin-shares"));
-    if (o.target_bin_shares.empty() || bs.size() != bins.edges.size())
-      throw Error("--bin-shares: expected " + std::to_string(bins.edges.size()) + " shares for --bins " + o.target_bins + " (" +
-                  std::to_string(bins.edges.size()) + " bins, the last open), found \"" + o.target_bin_shares + "\"");
-    const double sum = std::accumulate(bs.begin(), bs.end(), 0.0);
-    if (std::fabs(sum - 1.0) > kShareTolerance)
-      throw Error("--bin-shares " + o.target_bin_shares + ": expected shares summing to 1, found " + std::to_string(sum));
-    plan_budgets(c, base_shares(st, o), false, &bins, bs);
-  } else {
-    throw Error("--strategy: expected original, cut:LEN, per-source, global, upsample:DOMAIN[=W] or target, found \"" + s + "\"");
-  }
-  for (const auto& d : plan.domains) {
-    if (d.available > 0 && d.tokens == 0) plan.notes.push_back("domain " + d.name + " is not in the plan");
-    if (d.shortfall > 0)
-      plan.notes.push_back("domain " + d.name + " fell " + std::to_string(d.shortfall) + " tokens short of its budget of " +
-                           std::to_string(d.budget) + " (--allow-shortfall)");
-  }
+  run_strategy(c);
+  add_notes(plan);
 
-  // Figure 2 numbers: before (the store) and after (the plan).
+  // Figure 2 numbers: before (the store) and after (the plan; every entry by its own length).
   std::vector<std::pair<uint64_t, uint64_t>> before, after;
   const auto lengths = st.data().lengths();
   for (const int32_t len : lengths) before.emplace_back(len, len);
@@ -310,20 +447,29 @@ std::string Plan::to_json() const {
   j["seed"] = o.seed;
   j["options"] = {{"long_threshold", o.long_threshold}, {"keep_short", o.keep_short}, {"domain_shares", o.domain_shares},
                   {"length_estimate", o.length_estimate.empty() ? "exact" : o.length_estimate},
-                  {"max_repeat", o.max_repeat}, {"allow_shortfall", o.allow_shortfall}};
+                  {"max_repeat", o.max_repeat}, {"allow_shortfall", o.allow_shortfall}, {"whole_docs", o.whole_docs}};
   if (o.strategy == "target") {
     j["options"]["target_bins"] = o.target_bins;
     j["options"]["target_bin_shares"] = o.target_bin_shares;
   }
   j["tokens"] = tokens;
   j["entries"] = entries.size();
+  uint64_t cut_docs = 0, cut_tokens = 0;
+  for (const auto& d : domains) {
+    cut_docs += d.cut_documents;
+    cut_tokens += d.cut_tokens;
+  }
+  j["exact_budgets"] = exact_budgets;
+  j["cut_documents"] = cut_docs;
+  j["cut_tokens"] = cut_tokens;
   j["store_domains"] = store_domains;
   j["domains"] = ojson::object();
   for (const auto& d : domains)
     j["domains"][d.name] = {{"target_share", d.target_share}, {"budget", d.budget},     {"available", d.available},
                             {"tokens", d.tokens},             {"documents", d.documents}, {"share", tokens ? double(d.tokens) / tokens : 0.0},
                             {"long_token_share", d.tokens ? double(d.long_tokens) / d.tokens : 0.0},
-                            {"shortfall", d.shortfall},       {"passes", d.passes}};
+                            {"shortfall", d.shortfall},       {"passes", d.passes},
+                            {"cut_documents", d.cut_documents}, {"cut_tokens", d.cut_tokens}};
   j["figure2"] = {{"before", {{"domains", before_domains}, {"bins", ojson::object()}}},
                   {"after", {{"domains", after_domains}, {"bins", ojson::object()}}}};
   for (const auto& [l, x] : before_bins) j["figure2"]["before"]["bins"][l] = x;
@@ -367,6 +513,8 @@ LoadedPlan read_plan(const std::string& dir) {
     const MappedFile e(dir + "/entries.bin");
     if (e.size() != f.at("bytes").get<uint64_t>() || xxh128_hex(e.view()) != f.at("xxh128").get<std::string>())
       throw Error(dir + "/entries.bin: size or hash differs from plan.json (the plan was changed or damaged)");
+    if (e.size() % sizeof(PlanEntry) != 0)  // else the copy below would write past the entries
+      throw Error(dir + "/entries.bin: expected 16-byte entries, found " + std::to_string(e.size()) + " bytes (not a multiple of 16)");
     p.entries.resize(e.size() / sizeof(PlanEntry));
     if (!p.entries.empty()) std::memcpy(p.entries.data(), e.data(), e.size());
   } catch (const nlohmann::json::exception& e) {

@@ -31,11 +31,13 @@ struct DomainRow {
   std::string name;
   double target_share = 0, share = 0, long_share = 0;
   uint64_t budget = 0, available = 0, tokens = 0, documents = 0, shortfall = 0, passes = 0;
+  uint64_t cut_tokens = 0;  // of the document cut to meet the budget (exact budgets)
 };
 
 struct PlanView {
   std::string strategy, store_path;
   uint64_t tokens = 0, tokens_requested = 0, seed = 0, long_threshold = 4096;
+  bool exact_budgets = false;
   ojson options;
   std::vector<DomainRow> domains;
   std::vector<std::string> notes;
@@ -67,6 +69,7 @@ PlanView read_plan_json(const std::string& text) {
     p.tokens = get_or<uint64_t>(j, "tokens", 0);
     p.tokens_requested = get_or<uint64_t>(j, "tokens_requested", 0);
     p.seed = get_or<uint64_t>(j, "seed", 0);
+    p.exact_budgets = get_or<bool>(j, "exact_budgets", false);
     if (const auto s = j.find("store"); s != j.end() && s->is_object()) p.store_path = get_or<std::string>(*s, "path", "");
     if (const auto o = j.find("options"); o != j.end() && o->is_object()) {
       p.options = *o;
@@ -85,6 +88,7 @@ PlanView read_plan_json(const std::string& text) {
         r.long_share = get_or<double>(v, "long_token_share", 0);
         r.shortfall = get_or<uint64_t>(v, "shortfall", 0);
         r.passes = get_or<uint64_t>(v, "passes", 0);
+        r.cut_tokens = get_or<uint64_t>(v, "cut_tokens", 0);
         p.domains.push_back(std::move(r));
       }
     if (const auto n = j.find("notes"); n != j.end() && n->is_array())
@@ -233,6 +237,8 @@ std::string header(const StoreLengthStats& s, const store::Manifest& m, const Pl
   o += "strategy <b>" + esc(p.strategy) + "</b> · <b>" + count(p.tokens) + "</b> tokens planned of <b>" +
        count(p.tokens_requested) + "</b> requested";
   if (p.tokens_requested) o += " (" + pct(share(p.tokens, p.tokens_requested)) + ")";
+  const bool short_of = std::any_of(p.domains.begin(), p.domains.end(), [](const DomainRow& d) { return d.shortfall > 0; });
+  if (p.exact_budgets && !short_of) o += ", every budget met to the token";
   o += " · seed <b>" + std::to_string(p.seed) + "</b>";
   if (packed)
     o += " · <b>" + count(get_or<uint64_t>(*packed, "sequences", 0)) + "</b> sequences × <b>" +
@@ -281,7 +287,7 @@ std::string plan_table(const PlanView& p, const std::map<std::string, std::strin
   std::string o = "<h2>The plan: " + esc(p.strategy) + "</h2><div class=\"card\"><div class=\"table-wrap\">";
   o += "<table class=\"plan\"><thead><tr><th>domain</th><th>target share</th><th>budget</th><th>available</th>"
        "<th>planned tokens</th><th>documents</th><th>share</th><th>" +
-       long_label + " share</th><th>shortfall</th><th>passes</th></tr></thead><tbody>";
+       long_label + " share</th><th>shortfall</th><th>cut off</th><th>passes</th></tr></thead><tbody>";
   DomainRow all;
   all.name = "all";
   double long_tokens = 0;
@@ -292,6 +298,7 @@ std::string plan_table(const PlanView& p, const std::map<std::string, std::strin
     o += "<td>" + count(d.available) + "</td><td>" + count(d.tokens) + "</td><td>" + count(d.documents) + "</td>";
     o += "<td>" + pct(d.share) + "</td><td>" + pct(d.long_share) + "</td>";
     o += std::string(d.shortfall ? "<td class=\"shortfall\">" : "<td>") + count(d.shortfall) + "</td>";
+    o += "<td>" + count(d.cut_tokens) + "</td>";
     o += "<td>" + (total ? (max_passes ? "\u2264 " + count(max_passes) : std::string("\u2014")) : count(d.passes)) +
          "</td></tr>";
   };
@@ -304,6 +311,7 @@ std::string plan_table(const PlanView& p, const std::map<std::string, std::strin
     all.tokens += d.tokens;
     all.documents += d.documents;
     all.shortfall += d.shortfall;
+    all.cut_tokens += d.cut_tokens;
     long_tokens += d.long_share * static_cast<double>(d.tokens);
     max_passes = std::max(max_passes, d.passes);
   }

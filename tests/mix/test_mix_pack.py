@@ -107,7 +107,12 @@ with tempfile.TemporaryDirectory() as tmp:
     meta, e = read_plan(J("ps"))
     got, total = shares(st, e)
     p = 0.1
-    check("per-source: every entry is a whole document", bool(np.all(e["start"] == 0) and np.all(e["length"] == lengths[e["doc"]])))
+    # Exact budgets (the default since issue 18): whole documents but each domain's last entry, a prefix.
+    cut = np.nonzero(e["length"] != lengths[e["doc"]])[0]
+    last = {int(dom[d]): i for i, d in enumerate(e["doc"])}
+    check("per-source: every entry a whole document but each domain's last, cut to a prefix",
+          bool(np.all(e["start"] == 0)) and all(int(i) == last[int(dom[e["doc"][i]])] for i in cut), list(cut))
+    check("per-source: planned tokens = --tokens exactly", int(e["length"].sum()) == 6_000_000, int(e["length"].sum()))
     check("per-source: domain shares within 0.5% of the store's", all(abs(got[n] - natural[n]) < 0.005 for n in st.names),
           {n: (got.get(n), natural[n]) for n in st.names})
     for i, n in enumerate(st.names):

@@ -146,6 +146,7 @@ void check_mix(const Reader& rd, const mix::MixOptions& mo) {
       rd.fail("mix.strategy", "expected cut:LEN with LEN a length like 4K or 4096, found \"" + s + "\"");
     }
     if (len == 0 || len > UINT32_MAX) rd.fail("mix.strategy", "expected cut:LEN with 0 < LEN < 2^32, found \"" + s + "\"");
+    if (mo.whole_docs) rd.fail("mix.whole_docs", s + " cuts every document into pieces; set whole_docs only for another strategy");
   } else if (s.rfind("upsample:", 0) == 0) {
     const std::string arg = s.substr(9);
     const size_t eq = arg.rfind('=');
@@ -218,7 +219,7 @@ Config parse_config(const std::string& config_path) {
   rd.keys(ci, "ingest", {"tokenizer", "inputs", "text_field", "domain_field", "domain", "domain_from_folder", "bos", "eos",
                          "eos_token", "parse_special", "strict", "checkpoint_seconds"});
   rd.keys(cm, "mix", {"strategy", "tokens", "seed", "long_threshold", "keep_short", "domain_shares", "length_estimate",
-                      "max_repeat", "allow_shortfall", "bins", "bin_shares"});
+                      "max_repeat", "allow_shortfall", "whole_docs", "bins", "bin_shares"});
   Config k;
   k.out = rd.str(c, "", "out", "", true);
   k.threads = static_cast<int>(rd.integer(c, "", "threads", 0, 0, 4096));  // 0: one per core
@@ -256,6 +257,7 @@ Config parse_config(const std::string& config_path) {
   mo.length_estimate = rd.str(cm, "mix", "length_estimate", "");
   mo.max_repeat = static_cast<uint32_t>(rd.integer(cm, "mix", "max_repeat", 1, 1, UINT32_MAX));
   mo.allow_shortfall = rd.boolean(cm, "mix", "allow_shortfall", false);
+  mo.whole_docs = rd.boolean(cm, "mix", "whole_docs", false);
   mo.target_bins = rd.str(cm, "mix", "bins", "0,4K", true);
   mo.target_bin_shares = rd.str(cm, "mix", "bin_shares", "");
   check_mix(rd, mo);
@@ -325,6 +327,10 @@ int run(const std::string& config_path, bool quiet) {
         (*x)["store"].erase("path");
         (*x)["store"].erase("relative_to");
       }
+    // Plans from before exact budgets lack the field: name the cause, as no setting reproduces them.
+    if (a != b && !a.contains("exact_budgets"))
+      throw Error(plan_dir + ": holds a plan from an older longctx (whole documents, before exact budgets); remove it (and " + out +
+                  "/packed) to replan");
     if (a != b) throw Error(plan_dir + ": holds a plan made with other settings; remove it (and " + out + "/packed) to replan");
     say("plan " + plan_dir + " is up to date (" + std::to_string(plan.entries.size()) + " entries)");
   } else {

@@ -31,6 +31,10 @@ struct MixOptions {
   std::string length_estimate;     // "" (exact token counts) or "chars/R" (the paper's chars/3.68)
   uint32_t max_repeat = 1;         // passes over the store a domain may take to fill its budget
   bool allow_shortfall = false;    // write the plan even when a budget cannot be met
+  // per-source, global, upsample: keep every document whole, so a domain's last document (global:
+  // the plan's) may overshoot its budget, as the paper's script. Off: budgets are met to the token
+  // by cutting that document to a prefix (docs/formats/plan.md, "Exact budgets").
+  bool whole_docs = false;
   std::string target_bins = "0,4K";  // target: length-bin edges...
   std::string target_bin_shares;     // ...and the share of tokens each bin gets, e.g. "0.4,0.6"
 };
@@ -40,9 +44,11 @@ struct DomainResult {
   double target_share = 0;          // 0: the domain is not planned
   uint64_t budget = 0;              // tokens (0 for original/cut/global: no per-domain budget)
   uint64_t available = 0;           // tokens the domain has in the store
-  uint64_t tokens = 0, documents = 0, long_tokens = 0;
+  uint64_t tokens = 0, documents = 0, long_tokens = 0;  // long: in entries longer than long_threshold
   uint64_t shortfall = 0;           // budget - tokens when the budget was not met
   uint32_t passes = 0;              // passes over the store the domain needed
+  uint64_t cut_documents = 0;       // documents cut to a prefix to meet the budget (0 or 1)
+  uint64_t cut_tokens = 0;          // tokens of those documents left out of the plan
 };
 
 struct Plan {
@@ -51,10 +57,12 @@ struct Plan {
   std::vector<std::string> store_domains;  // the store's domain names (index = DocRecord::domain)
   std::vector<DomainResult> domains;       // same order
   uint64_t tokens = 0;                     // planned tokens (sum of entry lengths)
+  bool exact_budgets = false;              // budgets met to the token (per-source/global/upsample, not whole_docs)
   std::vector<PlanEntry> entries;          // in selection order
   std::vector<std::string> notes;          // what a user should know (a domain not planned, ...)
   // Paper Figure 2, before (the store) and after (the plan): token shares by domain and by
-  // length bin (the paper's bins; whole documents binned by their length, pieces by theirs).
+  // length bin (the paper's bins; every entry binned by its own length: a cut piece by the piece's,
+  // the contiguous text the model trains on).
   std::map<std::string, double> before_domains, after_domains;
   std::vector<std::pair<std::string, double>> before_bins, after_bins;
 
