@@ -14,6 +14,11 @@ if [[ ! -s $CORPUS || scripts/make_sample_corpus.py -nt $CORPUS || scripts/corpu
   /usr/bin/python3 scripts/make_sample_corpus.py . "$CORPUS"
   rm -rf "$OUT/run"  # a new corpus: the old run describes other inputs
 fi
+# A plan made before exact budgets (no "exact_budgets" in plan.json) is refused by prepare as made
+# with other settings: redo the stages from mix on (the store is kept).
+if [[ -s $OUT/run/plan/plan.json ]] && ! grep -q '"exact_budgets"' "$OUT/run/plan/plan.json"; then
+  rm -rf "$OUT/run/plan" "$OUT/run/packed" "$OUT/run/report.json" "$OUT/run/report.html"
+fi
 echo "sample corpus: $CORPUS ($(du -h "$CORPUS" | cut -f1) compressed, $(zstd -dc "$CORPUS" | wc -l) documents)"
 "$BUILD/longctx" prepare examples/sample.json
 "$BUILD/longctx" stats "$OUT/run/store"
