@@ -60,26 +60,12 @@ class PyTokenizer {
   // text i is encoded by thread i % threads, so the result does not depend on scheduling.
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, bool add_special_tokens, bool parse_special, int threads) const {
     std::vector<Encoding> out(texts.size(), Encoding{{}, tok_});
-    const unsigned nt = static_cast<unsigned>(std::max<size_t>(
-        1, std::min<size_t>(texts.size(), threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency()))));
-    std::vector<std::exception_ptr> errors(nt);
-    {
-      py::gil_scoped_release unlocked;
-      auto work = [&](unsigned t) {
-        try {
-          longctx::tokenizer::Encoder enc(*tok_);
-          for (size_t i = t; i < texts.size(); i += nt) enc.encode(texts[i], {add_special_tokens, parse_special}, out[i].ids);
-        } catch (...) {
-          errors[t] = std::current_exception();
-        }
-      };
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t < nt; ++t) pool.emplace_back(work, t);
-      work(0);
-      for (auto& th : pool) th.join();
-    }
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
+    const size_t nt = longctx::python::thread_count(threads, texts.size());
+    py::gil_scoped_release unlocked;
+    longctx::python::run_threads(nt, [&](size_t t) {
+      longctx::tokenizer::Encoder enc(*tok_);
+      for (size_t i = t; i < texts.size(); i += nt) enc.encode(texts[i], {add_special_tokens, parse_special}, out[i].ids);
+    });
     return out;
   }
 

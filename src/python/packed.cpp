@@ -175,26 +175,14 @@ class PyPackedIndex {
     std::vector<std::vector<int32_t>> cus(ks.size());
     {
       py::gil_scoped_release unlocked;
-      const size_t nt = std::max<size_t>(1, std::min<size_t>(ks.size(), threads > 0 ? static_cast<size_t>(threads)
-                                                                                    : std::max(1u, std::thread::hardware_concurrency())));
-      std::vector<std::exception_ptr> errors(nt);
-      auto work = [&](size_t t) {
-        try {
-          std::vector<pack::Span> spans;
-          for (size_t b = t; b < ks.size(); b += nt) {
-            const size_t off = b * static_cast<size_t>(L);
-            fill_sample(*x_, ks[b], {shift_labels, mask_cross_document}, pi + off, pl + off, pp + off, cus[b], spans);
-          }
-        } catch (...) {
-          errors[t] = std::current_exception();
+      const size_t nt = thread_count(threads, ks.size());
+      run_threads(nt, [&](size_t t) {
+        std::vector<pack::Span> spans;
+        for (size_t b = t; b < ks.size(); b += nt) {
+          const size_t off = b * static_cast<size_t>(L);
+          fill_sample(*x_, ks[b], {shift_labels, mask_cross_document}, pi + off, pl + off, pp + off, cus[b], spans);
         }
-      };
-      std::vector<std::thread> pool;
-      for (size_t t = 1; t < nt; ++t) pool.emplace_back(work, t);
-      work(0);
-      for (auto& th : pool) th.join();
-      for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
+      });
     }
     std::vector<int32_t> flat{0};
     int32_t longest = 0;
