@@ -299,6 +299,24 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards);
 
 }  // namespace
 
+void check_options(const PackOptions& o) {
+  static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "megatron-docs", "llmc", "flat"};
+  if (std::find(kFormats.begin(), kFormats.end(), o.format) == kFormats.end())
+    throw Error("--format: expected jsonl, jsonl.zst, megatron, megatron-docs, llmc or flat, found \"" + o.format + "\"");
+  if (o.format == "megatron-docs") {
+    if (o.align_docs || o.pad_id >= 0 || o.batch_sequences)
+      throw Error("--format megatron-docs: one document per planned entry; --align-docs, --pad and --batch-sequences do not apply");
+    if (o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected L < 2^31");
+  } else {
+    if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
+    if (o.eos_id >= 0) throw Error("--eos: only with --format megatron-docs (packed layouts keep the documents as stored)");
+  }
+  if (o.align_docs && o.pad_id < 0) throw Error("--align-docs: sequences are padded; give the pad token id with --pad ID");
+  if (o.batch_sequences && o.shard_sequences % o.batch_sequences)
+    throw Error("--shard-sequences " + std::to_string(o.shard_sequences) + ": expected a multiple of --batch-sequences " +
+                std::to_string(o.batch_sequences));
+}
+
 PackSummary pack(const PackOptions& o) { return pack_impl(o, true); }
 
 PackSummary finish_tasks(const PackOptions& o) {
@@ -316,22 +334,8 @@ namespace {
 
 PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   const auto t0 = std::chrono::steady_clock::now();
-  static const std::vector<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "megatron-docs", "llmc", "flat"};
-  if (std::find(kFormats.begin(), kFormats.end(), o.format) == kFormats.end())
-    throw Error("--format: expected jsonl, jsonl.zst, megatron, megatron-docs, llmc or flat, found \"" + o.format + "\"");
+  check_options(o);
   const bool docs = o.format == "megatron-docs";
-  if (docs) {
-    if (o.align_docs || o.pad_id >= 0 || o.batch_sequences)
-      throw Error("--format megatron-docs: one document per planned entry; --align-docs, --pad and --batch-sequences do not apply");
-    if (o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected L < 2^31");
-  } else {
-    if (o.seq_len == 0 || o.seq_len > (1ULL << 31)) throw Error("--seq-len: expected 0 < L < 2^31");
-    if (o.eos_id >= 0) throw Error("--eos: only with --format megatron-docs (packed layouts keep the documents as stored)");
-  }
-  if (o.align_docs && o.pad_id < 0) throw Error("--align-docs: sequences are padded; give the pad token id with --pad ID");
-  if (o.batch_sequences && o.shard_sequences % o.batch_sequences)
-    throw Error("--shard-sequences " + std::to_string(o.shard_sequences) + ": expected a multiple of --batch-sequences " +
-                std::to_string(o.batch_sequences));
   if (write_shards && fs::exists(o.out + "/manifest.json"))
     throw Error(o.out + ": already holds a packed output; remove it or choose another --out");
   const mix::LoadedPlan plan = mix::read_plan(o.plan_dir);

@@ -133,6 +133,23 @@ with tempfile.TemporaryDirectory() as tmp:
     bad_value("a negative pad", "pack.pad", lambda c: c["pack"].update(pad=-2))
     bad_value("a negative checkpoint interval", "ingest.checkpoint_seconds", lambda c: c["ingest"].update(checkpoint_seconds=-1))
     bad_value("an empty input list", "ingest.inputs", lambda c: c["ingest"].update(inputs=[]))
+    bad_value("eos without megatron-docs", "--eos", lambda c: c["pack"].update(eos=2))
+    bad_value("batch_sequences with megatron-docs", "--batch-sequences", lambda c: c["pack"].update(format="megatron-docs", batch_sequences=4))
+    bad_value("shard_sequences not a multiple of batch_sequences", "--shard-sequences",
+              lambda c: c["pack"].update(format="llmc", batch_sequences=4, shard_sequences=6))
+    bad_value("a negative eos", "pack.eos", lambda c: c["pack"].update(format="megatron-docs", eos=-3))
+
+    # The Megatron document layout from prepare: no seq_len, an EOS after every document.
+    docs_cfg = json.load(open(config(J("docs-run"))))
+    docs_cfg["pack"] = {"format": "megatron-docs", "eos": 2}
+    json.dump(docs_cfg, open(J("docs-run.json"), "w"))
+    r = run("prepare", J("docs-run.json"))
+    m = json.load(open(J("docs-run", "packed", "manifest.json"))) if r.returncode == 0 else {}
+    check("prepare with pack format megatron-docs and eos: a verified document dataset",
+          r.returncode == 0 and m.get("layout") == "megatron-docs" and m.get("eos_id") == 2
+          and run("verify", J("docs-run", "packed")).returncode == 0, r.stderr.decode())
+    r = run("prepare", J("docs-run.json"))
+    check("prepare megatron-docs rerun: complete stages verified and kept", r.returncode == 0, r.stderr.decode())
 
     # One size grammar: the same text gives the same number in stats, mix, pack and prepare
     # (K = 1024, M = 10^6, Mi = 1024^2), read back from each command's JSON.

@@ -264,13 +264,15 @@ Config parse_config(const std::string& config_path) {
 
   if (c.contains("pack")) {
     const json& cp = c.at("pack");
-    rd.keys(cp, "pack", {"seq_len", "format", "seed", "pad", "align_docs", "shard_sequences"});
+    rd.keys(cp, "pack", {"seq_len", "format", "seed", "pad", "align_docs", "shard_sequences", "batch_sequences", "eos"});
     k.pack = true;
     pack::PackOptions& po = k.po;
     po.format = rd.str(cp, "pack", "format", "jsonl", true);
-    static const std::set<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "llmc", "flat"};
-    if (!kFormats.count(po.format)) rd.fail("pack.format", "expected jsonl, jsonl.zst, megatron, llmc or flat, found \"" + po.format + "\"");
-    po.seq_len = rd.size(cp, "pack", "seq_len", "", 1, 1ULL << 31);
+    static const std::set<std::string> kFormats = {"jsonl", "jsonl.zst", "megatron", "megatron-docs", "llmc", "flat"};
+    if (!kFormats.count(po.format))
+      rd.fail("pack.format", "expected jsonl, jsonl.zst, megatron, megatron-docs, llmc or flat, found \"" + po.format + "\"");
+    // megatron-docs: one document per planned entry, Megatron packs them itself (no seq_len).
+    po.seq_len = po.format == "megatron-docs" && !Reader::has(cp, "seq_len") ? 0 : rd.size(cp, "pack", "seq_len", "", 1, 1ULL << 31);
     if (Reader::has(cp, "seed")) {
       po.seed = rd.unsigned_integer(cp, "pack", "seed", 0);
       po.seed_given = true;
@@ -279,6 +281,13 @@ Config parse_config(const std::string& config_path) {
     po.align_docs = rd.boolean(cp, "pack", "align_docs", false);
     if (po.align_docs && po.pad_id < 0) rd.fail("pack.align_docs", "sequences are padded: give the pad token id as \"pad\"");
     po.shard_sequences = rd.unsigned_integer(cp, "pack", "shard_sequences", 0);
+    po.batch_sequences = rd.unsigned_integer(cp, "pack", "batch_sequences", 0);
+    po.eos_id = rd.integer(cp, "pack", "eos", -1, 0, INT32_MAX);
+    try {  // the combinations pack itself refuses, named by their flags (the keys without "--")
+      pack::check_options(po);
+    } catch (const Error& e) {
+      rd.fail("pack", e.what());
+    }
     po.threads = thread_count(k.threads);
   }
   io.threads = thread_count(k.threads);
@@ -350,13 +359,15 @@ int run(const std::string& config_path, bool quiet) {
       const std::string plan_hash = xxh128_hex(read_file(plan_dir + "/plan.json"));
       const bool same = m.at("plan").at("xxh128") == plan_hash && m.at("layout") == po.format && m.at("seq_len") == po.seq_len &&
                         m.at("align_docs") == po.align_docs && (m.at("pad_id").is_null() ? -1 : m.at("pad_id").get<int64_t>()) == po.pad_id &&
-                        (!po.seed_given || m.at("seed") == po.seed);
+                        (!po.seed_given || m.at("seed") == po.seed) && m.value("batch_sequences", uint64_t{0}) == po.batch_sequences &&
+                        (!m.contains("eos_id") || m.at("eos_id").is_null() ? -1 : m.at("eos_id").get<int64_t>()) == po.eos_id;
       if (!same) throw Error(po.out + ": holds a packed output made with other settings; remove it to repack");
       pack::verify(po.out);
       say("packed output " + po.out + " is complete and verified");
     } else {
       const auto ps = pack::pack(po);
-      say("packed " + std::to_string(ps.sequences) + " sequences of " + std::to_string(po.seq_len) + " tokens (" + po.format + ") -> " +
+      say("packed " + std::to_string(ps.sequences) +
+          (po.format == "megatron-docs" ? " documents" : " sequences of " + std::to_string(po.seq_len) + " tokens") + " (" + po.format + ") -> " +
           po.out);
     }
     packed_json = read_file(manifest);

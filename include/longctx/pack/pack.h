@@ -35,6 +35,10 @@ struct PackSummary {
   bool pending = false;  // array task: other tasks still to finish (manifest not written yet)
 };
 
+// Throws Error for options that cannot go together (no file is read): what pack() checks first,
+// and what prepare checks before any stage runs.
+void check_options(const PackOptions& options);
+
 PackSummary pack(const PackOptions& options);
 
 // After every array task has written its shards: writes the manifest if no task has yet
