@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""mix's memory at scale: a synthetic store of --docs documents (default 50M; ~9 GB of disk,
+made once under --work), planned with `mix` (a quarter of the store's tokens) per-source and original while
+/proc/PID/status is sampled every 20 ms. Peak RssAnon is what mix allocates (its memory-mapped
+index and sidecar are page cache, RssFile, and are reported apart). Prints bytes per document.
+
+usage: bench/mix_memory.py [--build build] [--docs 50000000] [--work /tmp/longctx-mixmem] [--keep]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--build", default="build")
+ap.add_argument("--docs", type=int, default=50_000_000)
+ap.add_argument("--work", default="/tmp/longctx-mixmem")
+ap.add_argument("--keep", action="store_true", help="keep the store for the next run")
+a = ap.parse_args()
+store = os.path.join(a.work, f"store-{a.docs}")
+if not os.path.exists(os.path.join(store, "manifest.json")):
+    # 1% long documents (5K-9K tokens), the rest 3-12 tokens: many documents, few tokens.
+    na, nb = a.docs * 3 // 5, a.docs - a.docs * 3 // 5
+    subprocess.run([os.path.join(a.build, "tests", "make_synthetic_store"), store, "5", f"A:{na}:0.01:3-12:5000-9000",
+                    f"B:{nb}:0.01:3-12:5000-9000"], check=True)
+
+
+def peak(cmd):
+    t0 = time.time()
+    p = subprocess.Popen(cmd)
+    anon = file_ = 0
+    while p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        anon = max(anon, int(line.split()[1]) * 1024)
+                    elif line.startswith("RssFile:"):
+                        file_ = max(file_, int(line.split()[1]) * 1024)
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd}: exit {p.returncode}")
+    return anon, file_, time.time() - t0
+
+
+import json  # noqa: E402
+tokens = json.load(open(os.path.join(store, "manifest.json")))["tokens"] // 4  # per-source keeps long documents and 10% of the rest
+print(f"mix over {a.docs:,} documents (--tokens {tokens:,}, a quarter of the store):")
+print(f"{'strategy':12} {'seconds':>8} {'RssAnon MB':>11} {'bytes/doc':>10} {'RssFile MB':>11} {'entries':>12}")
+for strategy in ("per-source", "original"):
+    plan = os.path.join(a.work, "plan-" + strategy)
+    shutil.rmtree(plan, ignore_errors=True)
+    anon, file_, secs = peak([os.path.join(a.build, "longctx"), "mix", store, "--strategy", strategy, "--tokens", str(tokens), "--seed", "1",
+                              "-o", plan, "-q"])
+    entries = os.path.getsize(os.path.join(plan, "entries.bin")) // 16
+    print(f"{strategy:12} {secs:8.1f} {anon / 2**20:11.0f} {anon / a.docs:10.1f} {file_ / 2**20:11.0f} {entries:12,}")
+    shutil.rmtree(plan)
+if not a.keep:
+    shutil.rmtree(a.work)
