@@ -15,7 +15,7 @@ namespace longctx::tokenizer {
 
 class EncoderState {
  public:
-  explicit EncoderState(const TokenizerImpl& t) : t_(t) {}
+  explicit EncoderState(const TokenizerImpl& t) : t_(t) { hot_.fill(t.joins); }
 
   void encode(std::string_view text, const EncodeOptions& opt, std::vector<uint32_t>& out) {
     if (opt.add_special_tokens) out.insert(out.end(), t_.prefix_ids.begin(), t_.prefix_ids.end());
@@ -83,7 +83,7 @@ class EncoderState {
         for (const Span& sp : spans_) split_pieces(p, s, sp.begin, sp.end, next_spans_);
         spans_.swap(next_spans_);
       }
-      for (const Span& sp : spans_) word(s.substr(sp.begin, sp.end - sp.begin), out);
+      for (const Span& sp : spans_) word(std::string_view(s.data() + sp.begin, sp.end - sp.begin), out);
     } else if (t_.metaspace && t_.metaspace->split) {
       cut_before_metaspace(s, /*every=*/true, out);
     } else if (t_.joins.enabled() && !reference) {
@@ -93,6 +93,34 @@ class EncoderState {
     } else {
       word(s, out);
     }
+  }
+
+  // JoinTable::joinable with the commonest non-ASCII pairs of SentencePiece text, "▁" next to an
+  // ASCII character or another "▁", answered from masks filled from JoinTable::joinable itself
+  // (HotJoins::fill), so every answer is the one the table gives; ASCII pairs go to the table's
+  // own bit array, everything else to its hash set. Saves a hash probe per word boundary.
+  struct HotJoins {
+    static constexpr uint32_t kHot = 0x2581;  // "▁"
+    uint64_t after[2] = {}, before[2] = {};   // joinable(▁, y), joinable(x, ▁) for x, y < 128
+    bool hot_hot = false;
+    void fill(const JoinTable& j) {
+      if (!j.enabled()) return;
+      for (uint32_t c = 0; c < 128; ++c) {
+        if (j.joinable(kHot, c)) after[c >> 6] |= 1ULL << (c & 63);
+        if (j.joinable(c, kHot)) before[c >> 6] |= 1ULL << (c & 63);
+      }
+      hot_hot = j.joinable(kHot, kHot);
+    }
+  };
+  [[gnu::always_inline]] bool joinable(uint32_t x, uint32_t y) const {
+    if (x < 128 && y < 128) return t_.joins.joinable(x, y);
+    if (x == HotJoins::kHot) {
+      if (y < 128) return (hot_.after[y >> 6] >> (y & 63)) & 1;
+      if (y == HotJoins::kHot) return hot_.hot_hot;
+    } else if (y == HotJoins::kHot && x < 128) {
+      return (hot_.before[x >> 6] >> (x & 63)) & 1;
+    }
+    return t_.joins.joinable(x, y);
   }
 
   // Cuts a SentencePiece-style word wherever no merge can join the characters on either side
@@ -112,7 +140,7 @@ class EncoderState {
       } else {
         cur = text::utf8_decode(p, end, &len);
       }
-      if (!t_.joins.joinable(prev, cur)) {
+      if (!joinable(prev, cur)) {
         word(std::string_view(start, p - start), out);
         start = p;
       }
@@ -166,6 +194,7 @@ class EncoderState {
   }
 
   const TokenizerImpl& t_;
+  HotJoins hot_;
   PieceCache cache_;
   BpeScratch scratch_;
   std::vector<AddedMatch> matches_, nmatches_;

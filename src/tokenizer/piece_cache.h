@@ -40,14 +40,33 @@ class PieceCache {
 
   PieceCache() : slots_(kInitialSlots), mask_(kInitialSlots - 1), hot_(kHotSlots) {}
 
-  static Key make_key(std::string_view bytes) {
+  // Bytes p[0, n) (n <= 8) as the integer a zero-padded 8-byte buffer holding them would load as,
+  // reading no byte outside them. Two overlapping loads put the same byte at the same position
+  // twice, so OR-ing them is exact. (Was a memcpy into a zeroed buffer: a libc call per piece.)
+  [[gnu::always_inline]] static uint64_t load_upto8(const char* p, size_t n) {
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      return lo | static_cast<uint64_t>(hi) << (8 * (n - 4));
+    }
+    if (n == 0) return 0;
+    const auto b0 = static_cast<uint64_t>(static_cast<uint8_t>(p[0]));
+    const auto bm = static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2]));
+    const auto bl = static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1]));
+    return b0 | bm << (8 * (n / 2)) | bl << (8 * (n - 1));
+  }
+
+  [[gnu::always_inline]] static Key make_key(std::string_view bytes) {
     Key k;
     k.bytes = bytes;
     if (bytes.size() <= 16) {
-      char buf[16] = {};
-      std::memcpy(buf, bytes.data(), bytes.size());
-      std::memcpy(&k.k0, buf, 8);
-      std::memcpy(&k.k1, buf + 8, 8);
+      if (bytes.size() <= 8) {
+        k.k0 = load_upto8(bytes.data(), bytes.size());
+      } else {
+        std::memcpy(&k.k0, bytes.data(), 8);
+        k.k1 = load_upto8(bytes.data() + 8, bytes.size() - 8);
+      }
       k.hash = mix64(k.k0 * 0x9E3779B97F4A7C15ULL ^ (k.k1 + bytes.size()) * 0xC2B2AE3D27D4EB4FULL);
     } else {
       k.hash = hash_bytes(bytes);
@@ -56,7 +75,7 @@ class PieceCache {
   }
 
   // Appends the cached ids of key to out; false if not cached.
-  bool find(const Key& key, std::vector<uint32_t>& out) {
+  [[gnu::always_inline]] bool find(const Key& key, std::vector<uint32_t>& out) {
     const auto len = static_cast<uint16_t>(key.bytes.size());
     Slot& hot = hot_[(key.hash >> 40) & (kHotSlots - 1)];
     if (hot.key_len == len && matches(hot, key)) {
@@ -127,15 +146,19 @@ class PieceCache {
   };
   static_assert(sizeof(Slot) == 32);
 
-  void emit(const Slot& s, std::vector<uint32_t>& out) const {
-    if (s.count <= 2) {
+  [[gnu::always_inline]] void emit(const Slot& s, std::vector<uint32_t>& out) const {
+    if (s.count == 1) {
       out.push_back(s.v0);
-      if (s.count == 2) out.push_back(s.v1);
+    } else if (s.count == 2) {
+      const size_t at = out.size();
+      out.resize(at + 2);
+      out[at] = s.v0;
+      out[at + 1] = s.v1;
     } else {
       out.insert(out.end(), ids_.data() + s.v0, ids_.data() + s.v0 + s.count);
     }
   }
-  bool matches(const Slot& s, const Key& key) const {
+  [[gnu::always_inline]] bool matches(const Slot& s, const Key& key) const {
     if (key.bytes.size() <= 16) return s.k0 == key.k0 && s.k1 == key.k1;
     return s.k0 == key.hash && std::memcmp(keys_.data() + s.k1, key.bytes.data(), key.bytes.size()) == 0;
   }

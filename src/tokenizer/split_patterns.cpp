@@ -1,5 +1,7 @@
 #include "split_patterns.h"
 
+#include <cstring>
+
 #include "longctx/text/unicode.h"
 #include "longctx/text/utf8.h"
 
@@ -62,6 +64,23 @@ std::optional<SplitPattern> recognise_split_sequence(const std::vector<std::stri
 
 namespace {
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ascii_letter_prefix reads bytes in load order");
+
+// How many of the 8 bytes at p, from the first, are ASCII letters (A-Z, a-z: exactly the ASCII
+// characters in \p{L}), 0 to 8. SWAR: per byte x = low 7 bits with the case bit set; x + 0x1F has
+// bit 7 set iff x >= 'a', x + 5 iff x > 'z', and neither sum carries into the next byte (x <= 0x7F).
+// A byte >= 0x80 is excluded by its own bit 7. Setting bit 5 maps exactly A-Z onto a-z and keeps
+// a-z, so 'a' <= x <= 'z' holds for exactly the 52 letters.
+[[gnu::always_inline]] inline uint32_t ascii_letter_prefix(const char* p) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  const uint64_t x = (w & ~k80) | (0x20 * k01);
+  const uint64_t letter = (x + (0x80 - 'a') * k01) & ~(x + (0x80 - 'z' - 1) * k01) & ~w & k80;
+  const uint64_t stop = ~letter & k80;
+  return stop ? static_cast<uint32_t>(__builtin_ctzll(stop)) / 8 : 8;
+}
+
 // A cursor over UTF-8 text that knows each character's class.
 struct Scanner {
   const char* s;
@@ -82,6 +101,17 @@ struct Scanner {
   }
   // End of the run, starting at i, of characters whose class has a bit of `want`.
   uint32_t run(uint32_t i, uint8_t want) const {
+    // Fast path: skip whole groups of ASCII letters 8 bytes at a time. Exact: it only passes bytes
+    // the loop below would pass too (ASCII letters, when `want` has kLetter) and stops at the
+    // first other byte, where the loop takes over. The scanners' oracle stays the general regex
+    // path (split_fuzz_test, bench/split_fuzz).
+    if (want & kLetter) {
+      while (i + 8 <= end) {
+        const uint32_t n = ascii_letter_prefix(s + i);
+        i += n;
+        if (n < 8) break;
+      }
+    }
     while (i < end) {
       const auto b = static_cast<uint8_t>(s[i]);
       if (b < 0x80) {
@@ -152,10 +182,22 @@ struct Scanner {
   }
 };
 
+bool is_ascii_letter(char c) { return static_cast<uint8_t>((c | 0x20) - 'a') < 26; }
+
 void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_t max_digits) {
   while (i < sc.end) {
     const uint32_t start = i;
     const char c = sc.s[i];
+    // Fast path for the commonest pieces, "word" and " word" with an ASCII letter first. Exact:
+    // for them the general chain below takes the same branch (an ASCII letter is no apostrophe
+    // and has kLetter; a ' ' is no apostrophe, letter, CR/LF or number and is followed by a
+    // letter) and computes the same end, run(i + 1, kLetter).
+    if (is_ascii_letter(c) || (c == ' ' && i + 1 < sc.end && is_ascii_letter(sc.s[i + 1]))) {
+      const uint32_t j = sc.run(i + 1, kLetter);
+      out.push_back(Span{start, j});
+      i = j;
+      continue;
+    }
     int len;
     const uint8_t cls = sc.cls(i, &len);
     uint32_t j;
