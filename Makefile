@@ -3,7 +3,7 @@ BUILD ?= build
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 
-.PHONY: build run test test-sanitize fuzz bench repro setup clean format python
+.PHONY: build run test test-sanitize test-tsan fuzz bench repro setup clean format python
 
 setup:
 	@bash scripts/setup.sh
@@ -39,12 +39,25 @@ test-sanitize: setup
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) $(if $(SANITIZE_EXCLUDE),-E '$(SANITIZE_EXCLUDE)')
 
+# ThreadSanitizer on the threaded parts (g++ -fsanitize=thread, build-tsan): tokenize and ingest
+# with threads, mix + pack with --threads, the trainer with --threads 2, serve with concurrent
+# clients. TSAN_TESTS: the ctest -R regex; tests/tsan.supp leaves out OpenBLAS's own threads (not
+# instrumented).
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS ?= ^(cli_tokenize|cli_ingest|cli_mix_pack|train_bare_jsonl|train_checkpoint_integrity|serve_http|serve_load)$$
+test-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Release -DLONGCTX_BUILD_BENCH=OFF -DLONGCTX_PYTHON=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -g" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target longctx make_synthetic_store
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
+	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
 # libFuzzer harnesses (tests/fuzz/README.md), clang++ with ASan + UBSan in build-fuzz, each run for
 # FUZZ_SECONDS; FUZZ_HARNESSES picks some. Needs Debian's clang (installed here if missing).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_HARNESSES ?= model_config safetensors tokenizer_json encode decode json_document byte_source store_manifest store \
-  serve report_inputs
+  serve report_inputs plan packed checkpoint bookqa
 fuzz: setup
 	@command -v clang++ >/dev/null && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y --no-install-recommends clang libclang-rt-14-dev; }

@@ -40,8 +40,14 @@ LossResult eval_loss(const model::Model& m, const std::string& packed_dir, const
   std::vector<float> row;
   while ((o.max_sequences == 0 || res.sequences < o.max_sequences) && r.next(tokens, spans)) {
     span_of.assign(L, -1);
-    for (size_t k = 0; k < spans.size(); ++k)
+    for (size_t k = 0; k < spans.size(); ++k) {
+      // The store's lengths are indexed by the span's document: a sidecar naming a document the
+      // store lacks (damaged, or another store) is an error, not a read past the lengths.
+      if (st && spans[k].doc >= st->data().lengths().size())
+        throw Error(packed_dir + ": a span names document " + std::to_string(spans[k].doc) + ", the store " + r.store_dir() + " has " +
+                    std::to_string(st->data().lengths().size()));
       for (uint32_t p = spans[k].start; p < spans[k].end && p < L; ++p) span_of[p] = static_cast<int32_t>(k);
+    }
     s.reset();
     s.forward_all(tokens, [&](uint64_t pos, const float* logits) {
       if (pos + 1 >= L) return;

@@ -4,9 +4,12 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "longctx/eval/needle.h"
+#include "longctx/util/error.h"
 
 namespace longctx::eval {
 namespace {
@@ -135,6 +138,52 @@ std::vector<uint32_t> truncate_middle(const std::vector<uint32_t>& ids, uint64_t
   std::vector<uint32_t> out(ids.begin(), ids.begin() + static_cast<long>(half));
   out.insert(out.end(), ids.end() - static_cast<long>(half), ids.end());
   return out;
+}
+
+namespace {
+
+// Calls f(line number, parsed line) for each non-blank line of PATH; a line that is not JSON, or
+// that f finds wrong (a json::exception), is one Error naming PATH:LINE and `expected`.
+template <class F>
+void each_json_line(const std::string& path, const std::string& expected, F f) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read");
+  std::string line;
+  for (uint64_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      f(n, nlohmann::ordered_json::parse(line));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path + ":" + std::to_string(n) + ": expected " + expected + " (" + e.what() + ")");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<BookQaRow> read_bookqa_rows(const std::string& path) {
+  std::vector<BookQaRow> rows;
+  each_json_line(path, "{id, context, input, answer[]}", [&](uint64_t n, const nlohmann::ordered_json& j) {
+    BookQaRow r{j.at("id").dump(), j.at("context").get<std::string>(), j.at("input").get<std::string>(), {}};
+    const auto& ans = j.at("answer");
+    r.answers = ans.is_array() ? ans.get<std::vector<std::string>>() : std::vector<std::string>{ans.get<std::string>()};
+    if (r.answers.empty()) throw Error(path + ":" + std::to_string(n) + ": expected at least one answer");
+    rows.push_back(std::move(r));
+  });
+  return rows;
+}
+
+BookQaResults read_bookqa_results(const std::string& path) {
+  BookQaResults r;
+  each_json_line(path, "{id, recall, f1, ...} (a bookqa result)", [&](uint64_t, const nlohmann::ordered_json& j) {
+    const std::string id = j.at("id").dump();
+    const double recall = j.at("recall").get<double>(), f1 = j.at("f1").get<double>();
+    r.ids.insert(id);
+    r.recall += recall;
+    r.f1 += f1;
+    ++r.rows;
+  });
+  return r;
 }
 
 }  // namespace longctx::eval

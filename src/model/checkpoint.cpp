@@ -26,7 +26,8 @@ CheckpointCheck check(const std::string& dir, bool with_optimizer, bool hashes) 
   } catch (const ojson::exception& e) {
     throw Error(path + ": expected a checkpoint manifest (JSON), found invalid JSON: " + e.what());
   }
-  if (!m.is_object() || m.value("format", "") != kFormat || !m.contains("files") || !m["files"].is_object())
+  // m["format"] compared, not m.value(): value() throws when "format" is there but not a string.
+  if (!m.is_object() || !m.contains("format") || m["format"] != kFormat || !m.contains("files") || !m["files"].is_object())
     throw Error(path + ": expected {\"format\": \"" + kFormat + "\", \"files\": {...}}, found something else");
   for (const auto& [name, f] : m["files"].items()) {
     if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos)
@@ -86,7 +87,9 @@ std::string verify_training_output(const std::string& dir) {
   if (fs::is_directory(dir))
     for (const auto& e : fs::directory_iterator(dir)) {
       const std::string n = e.path().filename().string();
-      if (n.rfind("checkpoint-", 0) == 0 && n.size() > 11 && n.find_first_not_of("0123456789", 11) == std::string::npos && e.is_directory())
+      // At most 18 digits: a step train can write, and what stoull reads without overflowing.
+      if (n.rfind("checkpoint-", 0) == 0 && n.size() > 11 && n.size() <= 11 + 18 && n.find_first_not_of("0123456789", 11) == std::string::npos &&
+          e.is_directory())
         cks.emplace_back(std::stoull(n.substr(11)), e.path().string());
     }
   std::sort(cks.begin(), cks.end());

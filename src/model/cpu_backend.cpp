@@ -44,7 +44,7 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float gelu_tanh(float x) { return 0.5f * x * (1.0f + fast_tanh(kGeluC * (x + 0.044715f * x * x * x))); }
 
 // h = gelu_tanh(g) * u, compiled per instruction set (the loop vectorizes once tanh is inline).
-__attribute__((target_clones("avx512f", "avx2", "default"))) void geglu_rows(const float* g, const float* u, float* h, uint64_t n) {
+LONGCTX_CLONES void geglu_rows(const float* g, const float* u, float* h, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) h[i] = gelu_tanh(g[i]) * u[i];
 }
 

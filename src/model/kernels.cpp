@@ -7,7 +7,7 @@ namespace longctx::model {
 // The softmax row loops: 16 independent lanes (a fixed order of additions, so the compiler may
 // vectorize without fast-math), compiled for AVX-512, AVX2 and baseline x86-64 and picked at run
 // time (the exp polynomial was a third of prefill as scalar SSE code).
-__attribute__((target_clones("avx512f", "avx2", "default"))) float row_max(const float* row, uint64_t n) {
+LONGCTX_CLONES float row_max(const float* row, uint64_t n) {
   float lane[16];
   for (auto& l : lane) l = -std::numeric_limits<float>::infinity();
   uint64_t j = 0;
@@ -19,7 +19,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float row_max(const
   return m;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) float exp_and_sum(float* row, uint64_t n, float mx) {
+LONGCTX_CLONES float exp_and_sum(float* row, uint64_t n, float mx) {
   float lane[16] = {};
   uint64_t j = 0;
   for (; j + 16 <= n; j += 16)
@@ -34,11 +34,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float exp_and_sum(f
   return sum;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void exp_shifted(float* row, uint64_t n, float sub) {
+LONGCTX_CLONES void exp_shifted(float* row, uint64_t n, float sub) {
   for (uint64_t j = 0; j < n; ++j) row[j] = fast_exp(row[j] - sub);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void softcap_row(float* row, uint64_t n, float cap) {
+LONGCTX_CLONES void softcap_row(float* row, uint64_t n, float cap) {
   const float inv = 1.0f / cap;
   for (uint64_t j = 0; j < n; ++j) row[j] = cap * fast_tanh(row[j] * inv);
 }

@@ -15,8 +15,10 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const ModelOptions& o
   verify_model_files(dir);  // the content hashes of checkpoint.json when train wrote the folder
   const ModelConfig c = ModelConfig::load(dir + "/config.json");
   const WeightLayout lay(c);
+  // Headers first: the buffer is allocated only once the weights files hold that many tensors.
+  const auto checked = lay.check(dir);
   std::vector<float> params(lay.total(), 0.0f);
-  lay.load(params.data(), dir);
+  lay.load(params.data(), checked);
   return std::make_unique<Model>(c, std::move(params), options);
 }
 

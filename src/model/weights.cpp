@@ -108,28 +108,32 @@ uint64_t WeightLayout::parameters() const {
   return n;
 }
 
-void WeightLayout::load(float* params, const std::string& dir) const {
+WeightLayout::CheckedFiles WeightLayout::check(const std::string& dir) const {
   std::map<std::string, const TensorSlot*> want;
   for (const auto& t : tensors_) want[t.name] = &t;
-  // Every header first: a wrong checkpoint is refused before any weight is read.
-  std::vector<std::unique_ptr<SafetensorsFile>> files;
-  std::map<std::string, const SafetensorsFile*> where;
+  CheckedFiles c;
   for (const auto& f : checkpoint_files(dir)) {
-    files.push_back(std::make_unique<SafetensorsFile>(f));
-    for (const auto& [name, info] : files.back()->tensors()) {
+    c.files.push_back(std::make_unique<SafetensorsFile>(f));
+    for (const auto& [name, info] : c.files.back()->tensors()) {
       if (name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // a buffer some exports keep
       const auto it = want.find(name);
       if (it == want.end())
         throw Error(f + ": unexpected tensor " + name + " (not a weight of this " + family_ + " config: " + dir + "/config.json)");
       if (info.shape != it->second->shape)
         throw Error(f + ": tensor " + name + " has shape " + shape_str(info.shape) + ", the config implies " + shape_str(it->second->shape));
-      if (!where.emplace(name, files.back().get()).second) throw Error(f + ": tensor " + name + " is also in " + where.at(name)->path());
+      if (!c.where.emplace(name, c.files.back().get()).second) throw Error(f + ": tensor " + name + " is also in " + c.where.at(name)->path());
     }
   }
   for (const auto& t : tensors_)
-    if (!where.count(t.name)) throw Error(dir + ": the checkpoint has no tensor " + t.name + " (" + family_ + " config)");
+    if (!c.where.count(t.name)) throw Error(dir + ": the checkpoint has no tensor " + t.name + " (" + family_ + " config)");
+  return c;
+}
+
+void WeightLayout::load(float* params, const std::string& dir) const { load(params, check(dir)); }
+
+void WeightLayout::load(float* params, const CheckedFiles& c) const {
   for (const auto& t : tensors_) {
-    const auto v = where.at(t.name)->read_f32(t.name);
+    const auto v = c.where.at(t.name)->read_f32(t.name);
     std::copy(v.begin(), v.end(), params + t.offset);
   }
 }

@@ -93,19 +93,11 @@ std::vector<std::pair<uint32_t, double>> top_k(std::span<const float> logits, do
   return top;
 }
 
-struct Params {
-  uint64_t max_tokens = 16, n = 1, seed = 0;
-  double temperature = 1.0, top_p = 1.0;
-  bool echo = false;
-  int logprobs = -1;  // -1: none
-  std::vector<std::string> stop;
-};
-
 // Temperature 0: the most likely token. Otherwise softmax(logits / temperature); with top_p < 1
 // only the smallest set of most likely tokens whose probability reaches top_p (nucleus), then
 // renormalized. One uniform draw per token either way, so a seed fixes the sequence; top_p = 1
 // draws exactly as plain sampling does.
-uint32_t sample(const std::vector<float>& last, const Params& p, Rng& rng) {
+uint32_t sample(const std::vector<float>& last, const Request& p, Rng& rng) {
   if (p.temperature == 0) return static_cast<uint32_t>(std::max_element(last.begin(), last.end()) - last.begin());
   const float mx = *std::max_element(last.begin(), last.end());
   double sum = 0;
@@ -157,10 +149,91 @@ Position position(std::span<const float> logits, uint32_t id, int logprobs) {
   return {id, static_cast<double>(logits[id]) - lse, top_k(logits, lse, logprobs)};
 }
 
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD: what decode makes of an incomplete character
+
+// A byte-fallback token ("<0x41>"): its bytes join the byte tokens next to it, and decode turns the
+// whole run into U+FFFDs while it is not valid UTF-8, so the run's text is final only once a token
+// of another kind follows.
+bool is_byte_token(const tokenizer::Tokenizer& tok, uint32_t id) {
+  const auto t = tok.id_to_token(id);
+  return t && t->size() == 6 && t->compare(0, 3, "<0x") == 0 && t->back() == '>';
+}
+
+// The length of the longest end of `text` that begins one of the stop strings (and could grow into it).
+size_t stop_prefix_at_end(std::string_view text, const std::vector<std::string>& stop) {
+  size_t keep = 0;
+  for (const auto& st : stop)
+    for (size_t k = std::min(text.size(), st.size() - 1); k > keep; --k)
+      if (text.compare(text.size() - k, k, st, 0, k) == 0) {
+        keep = k;
+        break;
+      }
+  return keep;
+}
+
+// Streams one choice: after each token, sends the text no later token can change (not a trailing
+// byte-token run, not trailing U+FFFDs, not the start of a stop string), so the deltas are whole
+// characters and concatenate to the non-streamed text. `send` gets the choice object of a chunk
+// and returns false when the client is gone.
+class ChoiceStream {
+ public:
+  using Send = std::function<bool(json)>;
+  ChoiceStream(const tokenizer::Tokenizer* tok, std::span<const uint32_t> context, const std::vector<std::string>& stop, uint64_t index,
+               Send send)
+      : tok_(tok), context_(context), stop_(stop), index_(index), send_(std::move(send)) {}
+
+  // echo: the prompt first, as its own chunk.
+  bool prompt(const std::string& text, const std::vector<uint32_t>& ids) { return send_(chunk(text, ids, nullptr)); }
+
+  // After each generated token that does not end the choice; `full` is the completion so far.
+  bool token(const std::vector<uint32_t>& out, const std::string& full) {
+    if (!tok_) {
+      sent_ids_ = out.size();
+      return send_(chunk("", {out.back()}, nullptr));
+    }
+    size_t settled = out.size();
+    while (settled > 0 && is_byte_token(*tok_, out[settled - 1])) --settled;
+    std::string text = settled == out.size() ? full : continuation(*tok_, context_, std::span<const uint32_t>(out.data(), settled));
+    while (text.size() >= kReplacement.size() && text.compare(text.size() - kReplacement.size(), kReplacement.size(), kReplacement) == 0)
+      text.resize(text.size() - kReplacement.size());
+    text.resize(text.size() - stop_prefix_at_end(text, stop_));
+    // Only text that extends what was sent and that the full text still begins with.
+    if (text.size() <= sent_.size() || text.compare(0, sent_.size(), sent_) != 0 || full.compare(0, text.size(), text) != 0) return true;
+    std::vector<uint32_t> ids(out.begin() + static_cast<ptrdiff_t>(sent_ids_), out.end());
+    const std::string delta = text.substr(sent_.size());
+    sent_ = std::move(text);
+    sent_ids_ = out.size();
+    return send_(chunk(delta, ids, nullptr));
+  }
+
+  // The choice's last chunk: the rest of its text, finish_reason set.
+  bool finish(const std::string& completion, const std::vector<uint32_t>& out, const std::string& reason) {
+    const std::string rest = completion.compare(0, sent_.size(), sent_) == 0 ? completion.substr(sent_.size()) : "";
+    std::vector<uint32_t> ids(out.begin() + static_cast<ptrdiff_t>(std::min(sent_ids_, out.size())), out.end());
+    return send_(chunk(rest, ids, reason.c_str()));
+  }
+
+ private:
+  json chunk(const std::string& text, const std::vector<uint32_t>& ids, const char* finish) const {
+    json c = {{"text", text}, {"index", index_}, {"logprobs", nullptr}, {"finish_reason", finish ? json(finish) : json()}};
+    c["token_ids"] = ids;
+    return c;
+  }
+
+  const tokenizer::Tokenizer* tok_;
+  std::span<const uint32_t> context_;
+  const std::vector<std::string>& stop_;
+  uint64_t index_;
+  Send send_;
+  std::string sent_;
+  size_t sent_ids_ = 0;
+};
+
 // One choice: prompt → completion (stop strings, EOS, max_tokens), as OpenAI's choice object plus
-// token_ids (the tokens shown: the prompt's too with echo).
-json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, const std::vector<uint32_t>& prompt, const Params& p, Rng& rng,
-                uint64_t index, uint64_t& produced) {
+// token_ids (the tokens shown: the prompt's too with echo). With `stream`, also sent as it grows;
+// `gone` is set (and generation stops) when the client goes away.
+json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, const std::vector<uint32_t>& prompt, const Request& p, Rng& rng,
+                uint64_t index, uint64_t& produced, const ChoiceStream::Send* send = nullptr, bool* gone = nullptr) {
   const uint64_t vocab = model.config().vocab_size;
   const bool want_lp = p.logprobs >= 0;
   model::Session s(model, prompt.size() + p.max_tokens);
@@ -179,6 +252,14 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
   }
   const std::span<const uint32_t> context(prompt.data() + (prompt.size() > kPieceContext ? prompt.size() - kPieceContext : 0),
                                           std::min(prompt.size(), kPieceContext));
+  const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt) : "";
+  std::optional<ChoiceStream> stream;
+  if (send) stream.emplace(tok, context, p.stop, index, *send);
+  auto client_gone = [&] {
+    *gone = true;
+    return json();
+  };
+  if (stream && p.echo && !stream->prompt(prompt_text, prompt)) return client_gone();
   std::vector<uint32_t> out;
   std::string finish = "length", completion;
   bool stopped = false;
@@ -191,22 +272,24 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
       finish = "stop";
       break;
     }
-    if (!p.stop.empty()) {
-      const std::string text = continuation(*tok, context, out);
-      size_t cut = std::string::npos;
-      for (const auto& st : p.stop) cut = std::min(cut, text.find(st));
-      if (cut != std::string::npos) {
-        completion = text.substr(0, cut);
-        stopped = true;
-        finish = "stop";
-        break;
-      }
+    const std::string text = tok && (!p.stop.empty() || stream) ? continuation(*tok, context, out) : "";
+    size_t cut = std::string::npos;
+    for (const auto& st : p.stop) cut = std::min(cut, text.find(st));
+    if (cut != std::string::npos) {
+      completion = text.substr(0, cut);
+      stopped = true;
+      finish = "stop";
+      break;
+    }
+    if (stream && i + 1 < p.max_tokens && !stream->token(out, text)) {
+      produced += out.size();
+      return client_gone();
     }
     if (i + 1 < p.max_tokens) s.forward(std::span<const uint32_t>(&next, 1), &last);
   }
   produced += out.size();
   if (!stopped && tok) completion = continuation(*tok, context, out);
-  const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt) : "";
+  if (stream && !stream->finish(completion, out, finish)) return client_gone();
   std::vector<uint32_t> shown = out;
   if (p.echo) shown.insert(shown.begin(), prompt.begin(), prompt.end());
   json choice = {{"text", p.echo ? prompt_text + completion : completion}, {"index", index}, {"logprobs", nullptr}, {"finish_reason", finish}};
@@ -251,18 +334,8 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
   return choice;
 }
 
-}  // namespace
-
-Completions::Completions(std::unique_ptr<model::Model> model, std::shared_ptr<const tokenizer::Tokenizer> tok, std::string name,
-                         uint64_t max_context)
-    : model_(std::move(model)), tok_(std::move(tok)), name_(std::move(name)), max_context_(max_context) {}
-
-std::string Completions::models() const {
-  json j = {{"object", "list"}, {"data", json::array({{{"id", name_}, {"object", "model"}, {"owned_by", "longctx"}}})}};
-  return dump(j);
-}
-
-std::string Completions::complete(const std::string& body) {
+// The request body as a JSON object with known fields only.
+json parse_body(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw BadRequest{400, "request body: expected a JSON object with at least \"prompt\", found an empty body"};
   json req;
@@ -273,18 +346,15 @@ std::string Completions::complete(const std::string& body) {
   }
   if (!req.is_object()) throw BadRequest{400, "request body: expected a JSON object, found " + describe(req)};
   static const std::set<std::string> known = {"prompt", "max_tokens", "temperature", "top_p", "seed", "logprobs", "echo", "model",
-                                              "stop", "n", "stream", "user", "best_of", "presence_penalty", "frequency_penalty",
-                                              "logit_bias", "suffix"};
+                                              "stop", "n", "stream", "stream_options", "user", "best_of", "presence_penalty",
+                                              "frequency_penalty", "logit_bias", "suffix"};
   for (const auto& [k, v] : req.items())
     if (!known.count(k)) throw BadRequest{400, "unknown field \"" + k + "\"", k};
+  return req;
+}
 
-  // Scalars first (cheap), the prompt (tokenizing) last.
-  if (const json* v = field(req, "model")) {
-    if (!v->is_string()) bad("model", "a string (the served model's name, \"" + name_ + "\")", *v);
-    if (v->get<std::string>() != name_)
-      throw BadRequest{404, "model \"" + v->get<std::string>() + "\" is not served here (this server has \"" + name_ + "\")", "model"};
-  }
-  Params p;
+// The sampling and output options, and the neutral-only ones.
+void parse_options(const json& req, Request& p) {
   if (const json* v = field(req, "max_tokens")) p.max_tokens = get_uint(*v, "max_tokens", 0, UINT64_MAX, "a non-negative integer");
   if (const json* v = field(req, "temperature")) p.temperature = get_number(*v, "temperature", 0, 2, false, "a number from 0 to 2");
   if (const json* v = field(req, "top_p")) p.top_p = get_number(*v, "top_p", 0, 1, true, "a number greater than 0 and at most 1");
@@ -303,10 +373,6 @@ std::string Completions::complete(const std::string& body) {
     if (!v->is_boolean()) bad("echo", "a boolean", *v);
     p.echo = v->get<bool>();
   }
-  if (const json* v = field(req, "stream")) {
-    if (!v->is_boolean()) bad("stream", "a boolean", *v);
-    if (v->get<bool>()) throw BadRequest{400, "stream: streaming is not supported (send false or leave it out)", "stream"};
-  }
   if (const json* v = field(req, "user"))
     if (!v->is_string()) bad("user", "a string", *v);
   for (const char* pen : {"presence_penalty", "frequency_penalty"})
@@ -322,6 +388,28 @@ std::string Completions::complete(const std::string& body) {
     if (!v->is_string()) bad("suffix", "a string", *v);
     if (!v->get<std::string>().empty()) throw BadRequest{400, "suffix: only an empty suffix is supported, found " + describe(*v), "suffix"};
   }
+}
+
+// stream and stream_options ({"include_usage": bool}, only with stream, as OpenAI).
+void parse_stream(const json& req, Request& p) {
+  if (const json* v = field(req, "stream")) {
+    if (!v->is_boolean()) bad("stream", "a boolean", *v);
+    p.stream = v->get<bool>();
+  }
+  if (p.stream && p.logprobs >= 0)
+    throw BadRequest{400, "logprobs: not supported with stream (send one or the other)", "logprobs"};
+  const json* v = field(req, "stream_options");
+  if (!v) return;
+  if (!p.stream) throw BadRequest{400, "stream_options: only supported with stream true, found " + describe(*v), "stream_options"};
+  if (!v->is_object()) bad("stream_options", "an object ({\"include_usage\": true})", *v);
+  for (const auto& [k, x] : v->items()) {
+    if (k != "include_usage") bad("stream_options", "an object with only \"include_usage\"", *v);
+    if (!x.is_boolean()) bad("stream_options.include_usage", "a boolean", x);
+    p.include_usage = x.get<bool>();
+  }
+}
+
+void parse_stop(const json& req, Request& p, bool have_tokenizer) {
   if (const json* v = field(req, "stop")) {
     const std::string expected = "a non-empty string or a list of up to " + std::to_string(kMaxStops) + " non-empty strings";
     if (v->is_string()) {
@@ -337,17 +425,18 @@ std::string Completions::complete(const std::string& body) {
     } else {
       bad("stop", expected, *v);
     }
-    if (!p.stop.empty() && !tok_) throw BadRequest{400, "stop: this server has no tokenizer, so it cannot match stop strings", "stop"};
+    if (!p.stop.empty() && !have_tokenizer) throw BadRequest{400, "stop: this server has no tokenizer, so it cannot match stop strings", "stop"};
   }
+}
 
-  // prompt: a string, a list of token ids, or a batch (a list of strings, a list of token-id lists).
+// prompt: a string, a list of token ids, or a batch (a list of strings, a list of token-id lists).
+std::vector<std::vector<uint32_t>> parse_prompts(const json& req, const tokenizer::Tokenizer* tok, uint64_t vocab) {
   const json* pv = field(req, "prompt");
   if (!pv) throw BadRequest{400, "prompt: required (a string, a list of token ids, a list of strings or a list of token-id lists)", "prompt"};
-  const uint64_t vocab = model_->config().vocab_size;
   const std::string prompt_expected = "a string, a list of token ids, a list of strings or a list of token-id lists";
   auto encode = [&](const json& s, const std::string& name) {
-    if (!tok_) throw BadRequest{400, name + ": this server has no tokenizer: send the prompt as token ids", "prompt"};
-    std::vector<uint32_t> ids = tok_->encode(s.get<std::string>());
+    if (!tok) throw BadRequest{400, name + ": this server has no tokenizer: send the prompt as token ids", "prompt"};
+    std::vector<uint32_t> ids = tok->encode(s.get<std::string>());
     if (ids.empty()) throw BadRequest{400, name + ": expected a prompt of at least one token, found " + describe(s), "prompt"};
     return ids;
   };
@@ -387,25 +476,100 @@ std::string Completions::complete(const std::string& body) {
   } else {
     bad("prompt", prompt_expected, *pv);
   }
-  for (const auto& pr : prompts)
+  return prompts;
+}
+
+std::string sse_event(json chunk) { return "data: " + dump(chunk) + "\n\n"; }
+
+}  // namespace
+
+Completions::Completions(std::unique_ptr<model::Model> model, std::shared_ptr<const tokenizer::Tokenizer> tok, std::string name,
+                         uint64_t max_context)
+    : model_(std::move(model)), tok_(std::move(tok)), name_(std::move(name)), max_context_(max_context) {}
+
+std::string Completions::models() const {
+  json j = {{"object", "list"}, {"data", json::array({{{"id", name_}, {"object", "model"}, {"owned_by", "longctx"}}})}};
+  return dump(j);
+}
+
+Request Completions::parse(const std::string& body) const {
+  const json req = parse_body(body);
+  // Scalars first (cheap), the prompt (tokenizing) last.
+  if (const json* v = field(req, "model")) {
+    if (!v->is_string()) bad("model", "a string (the served model's name, \"" + name_ + "\")", *v);
+    if (v->get<std::string>() != name_)
+      throw BadRequest{404, "model \"" + v->get<std::string>() + "\" is not served here (this server has \"" + name_ + "\")", "model"};
+  }
+  Request p;
+  parse_options(req, p);
+  parse_stream(req, p);
+  parse_stop(req, p, tok_ != nullptr);
+  p.prompts = parse_prompts(req, tok_.get(), model_->config().vocab_size);
+  for (const auto& pr : p.prompts)
     if (pr.size() > max_context_ || p.max_tokens > max_context_ - pr.size())
       throw BadRequest{413, "prompt (" + std::to_string(pr.size()) + " tokens) + max_tokens (" + std::to_string(p.max_tokens) +
                                 ") exceed the server's context limit of " + std::to_string(max_context_),
                        "max_tokens"};
+  return p;
+}
 
+std::string Completions::complete(const std::string& body) {
+  const Request req = parse(body);
+  if (!req.stream) return complete(req);
+  std::string events;
+  stream(req, [&](const std::string& e) {
+    events += e;
+    return true;
+  });
+  return events;
+}
+
+namespace {
+int64_t unix_now() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+json usage(uint64_t prompt_tokens, uint64_t completion_tokens) {
+  return {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}, {"total_tokens", prompt_tokens + completion_tokens}};
+}
+}  // namespace
+
+std::string Completions::complete(const Request& p) {
   std::lock_guard lock(mu_);
   Rng rng(p.seed);
   json choices = json::array();
   uint64_t prompt_tokens = 0, completion_tokens = 0;
-  for (const auto& pr : prompts) {
+  for (const auto& pr : p.prompts) {
     prompt_tokens += pr.size();
     for (uint64_t c = 0; c < p.n; ++c) choices.push_back(run_choice(*model_, tok_.get(), pr, p, rng, choices.size(), completion_tokens));
   }
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  json resp = {{"id", "cmpl-" + std::to_string(++counter_)}, {"object", "text_completion"}, {"created", now}, {"model", name_},
-               {"choices", std::move(choices)},
-               {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}, {"total_tokens", prompt_tokens + completion_tokens}}}};
+  json resp = {{"id", "cmpl-" + std::to_string(++counter_)}, {"object", "text_completion"}, {"created", unix_now()}, {"model", name_},
+               {"choices", std::move(choices)}, {"usage", usage(prompt_tokens, completion_tokens)}};
   return dump(resp);
+}
+
+StreamEnd Completions::stream(const Request& p, const std::function<bool(const std::string&)>& write) {
+  std::lock_guard lock(mu_);
+  StreamEnd end;
+  end.id = "cmpl-" + std::to_string(++counter_);
+  const int64_t created = unix_now();
+  // Every chunk has the response's shape, one choice (or none: the usage chunk), the same id.
+  auto event = [&](json choices, json use) {
+    json c = {{"id", end.id}, {"object", "text_completion"}, {"created", created}, {"model", name_}, {"choices", std::move(choices)}};
+    if (p.include_usage) c["usage"] = std::move(use);
+    return write(sse_event(std::move(c)));
+  };
+  const ChoiceStream::Send send = [&](json choice) { return event(json::array({std::move(choice)}), nullptr); };
+  Rng rng(p.seed);
+  uint64_t prompt_tokens = 0, index = 0;
+  for (const auto& pr : p.prompts) {
+    prompt_tokens += pr.size();
+    for (uint64_t c = 0; c < p.n; ++c) {
+      run_choice(*model_, tok_.get(), pr, p, rng, index++, end.tokens, &send, &end.client_gone);
+      if (end.client_gone) return end;
+    }
+  }
+  if (p.include_usage && !event(json::array(), usage(prompt_tokens, end.tokens))) end.client_gone = true;
+  if (!end.client_gone && !write("data: [DONE]\n\n")) end.client_gone = true;
+  return end;
 }
 
 }  // namespace longctx::serve

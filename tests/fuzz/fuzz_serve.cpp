@@ -1,8 +1,10 @@
 // serve's POST /v1/completions body -> Completions::complete on a tiny model (zero weights, the
 // tiny tokenizer, max_context 48): an answer that is JSON, or a BadRequest (4xx naming the field),
-// never another exception (a 500) or a crash.
+// never another exception (a 500) or a crash. With stream true, differential: the events are
+// well formed and each choice's deltas concatenate to the non-streamed text and token ids.
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -35,9 +37,59 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+// "data: {json}\n\n" events ending with "data: [DONE]\n\n" -> text and token ids per choice index.
+struct Streamed {
+  std::map<uint64_t, std::string> text;
+  std::map<uint64_t, nlohmann::json> ids;
+  std::map<uint64_t, std::string> finish;
+};
+
+Streamed parse_events(const std::string& events) {
+  Streamed s;
+  size_t at = 0;
+  bool done = false;
+  while (at < events.size()) {
+    const size_t end = events.find("\n\n", at);
+    if (done || events.compare(at, 6, "data: ") != 0 || end == std::string::npos) __builtin_trap();
+    const std::string data = events.substr(at + 6, end - at - 6);
+    at = end + 2;
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    const auto chunk = nlohmann::json::parse(data);
+    for (const auto& c : chunk.at("choices")) {
+      const uint64_t i = c.at("index").get<uint64_t>();
+      if (s.finish.count(i)) __builtin_trap();  // nothing after a choice's last chunk
+      s.text[i] += c.at("text").get<std::string>();
+      for (const auto& id : c.at("token_ids")) s.ids[i].push_back(id);
+      if (!c.at("finish_reason").is_null()) s.finish[i] = c.at("finish_reason").get<std::string>();
+    }
+  }
+  if (!done) __builtin_trap();
+  return s;
+}
+
+void check_stream(const std::string& body) {
+  longctx::serve::Request req = api().parse(body);
+  const Streamed s = parse_events(api().complete(body));
+  req.stream = false;
+  const auto whole = nlohmann::json::parse(api().complete(req));
+  for (const auto& c : whole.at("choices")) {
+    const uint64_t i = c.at("index").get<uint64_t>();
+    const auto ids = s.ids.count(i) ? s.ids.at(i) : nlohmann::json::array();
+    if (!s.text.count(i) || s.text.at(i) != c.at("text").get<std::string>() || ids != c.at("token_ids") ||
+        s.finish.at(i) != c.at("finish_reason").get<std::string>()) {
+      std::fprintf(stderr, "streamed choice %llu differs from the non-streamed one\n", static_cast<unsigned long long>(i));
+      __builtin_trap();
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);
   try {
+    if (api().parse(body).stream) return check_stream(body), 0;
     const std::string out = api().complete(body);
     if (!nlohmann::json::accept(out)) __builtin_trap();
   } catch (const longctx::serve::BadRequest& e) {

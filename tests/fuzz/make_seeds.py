@@ -208,7 +208,13 @@ REQUESTS = [{"prompt": "ab c", "max_tokens": 3}, {"prompt": [1, 6, 7], "max_toke
             {"prompt": ["a", "bc"], "n": 2, "max_tokens": 2, "logprobs": 2, "echo": True},
             {"prompt": [[6, 7], [8]], "max_tokens": 1, "stop": ["b", "ab"]}, {"prompt": "a", "max_tokens": -1},
             {"prompt": "a", "max_tokens": 100000}, {"prompt": "", "max_tokens": 1}, {"prompt": "a", "stream": True},
-            {"prompt": "a", "model": "other"}, {"prompt": "a", "logit_bias": {"1": 5}}, {"prompt": [99999]}, {"max_tokens": 1}]
+            {"prompt": "a", "model": "other"}, {"prompt": "a", "logit_bias": {"1": 5}}, {"prompt": [99999]}, {"max_tokens": 1},
+            # stream: the tiny tokenizer's byte tokens <0xC3> <0xA9> make "é" over two tokens (held back until whole).
+            {"prompt": "ab c", "max_tokens": 20, "stream": True, "temperature": 1.5, "seed": 3},
+            {"prompt": [1, 3, 4], "max_tokens": 12, "stream": True, "stop": ["\u00e9", "ab"], "seed": 9, "temperature": 2,
+             "stream_options": {"include_usage": True}},
+            {"prompt": ["a", "bc"], "n": 2, "max_tokens": 6, "stream": True, "echo": True, "seed": 1, "temperature": 2},
+            {"prompt": "a", "stream": True, "logprobs": 1}, {"prompt": "a", "stream_options": {"include_usage": True}}]
 
 
 def seeds_serve():
@@ -236,6 +242,99 @@ def seeds_report_inputs():
     put("report_inputs", "needle-run", b"\x02" + json.dumps(run).encode() + SEP + trials.encode())
 
 
+def folder_input(flags, d, names=None):
+    """A folder as one input: byte FLAGS, then parts "NAME\\nCONTENT" joined by SEP (fuzz_util.h)."""
+    names = names or sorted(os.listdir(d))
+    return bytes([flags]) + SEP.join(n.encode() + b"\n" + open(os.path.join(d, n), "rb").read() for n in names)
+
+
+def tiny_store(longctx, d):
+    src = os.path.join(d, "in.jsonl")
+    with open(src, "w") as f:
+        f.write('{"text": "hi there, a few words", "meta": {"redpajama_set_name": "A"}}\n'
+                '{"text": "a b c d e f", "meta": {"redpajama_set_name": "B"}}\n')
+    store = os.path.join(d, "store")
+    subprocess.run([longctx, "ingest", "-q", "--tokenizer", os.path.join(ROOT, "data", "tokenizers", "llama2", "tokenizer.json"),
+                    "--out", store, src], check=True)
+    return store
+
+
+def seeds_plan_packed(longctx):
+    with tempfile.TemporaryDirectory() as d:
+        store = tiny_store(longctx, d)
+        plan = os.path.join(d, "plan")
+        subprocess.run([longctx, "mix", store, "--strategy", "original", "--tokens", "14", "--seed", "1", "--out", plan, "-q"], check=True)
+        pj, entries = open(os.path.join(plan, "plan.json"), "rb").read(), open(os.path.join(plan, "entries.bin"), "rb").read()
+        put("plan", "mix", b"\x00" + pj + SEP + entries)
+        put("plan", "mix-fixup", b"\x01" + pj + SEP + entries)
+        put("plan", "no-entries", b"\x00" + pj)
+        for fmt in ("jsonl", "megatron", "llmc", "flat"):
+            out = os.path.join(d, "packed-" + fmt)
+            subprocess.run([longctx, "pack", plan, "--seq-len", "8", "--format", fmt, "--out", out, "-q"], check=True)
+            put("packed", fmt, folder_input(0, out))
+            if fmt == "jsonl":
+                shard = [n for n in sorted(os.listdir(out)) if n.endswith(".jsonl")][0]
+                put("packed", "bare-jsonl", b"\x01" + open(os.path.join(out, shard), "rb").read())
+
+
+LLAMA_TENSORS = [("model.embed_tokens.weight", "VH"), ("model.layers.0.input_layernorm.weight", "H"),
+                 ("model.layers.0.self_attn.q_proj.weight", "HH"), ("model.layers.0.self_attn.k_proj.weight", "KH"),
+                 ("model.layers.0.self_attn.v_proj.weight", "KH"), ("model.layers.0.self_attn.o_proj.weight", "HH"),
+                 ("model.layers.0.post_attention_layernorm.weight", "H"), ("model.layers.0.mlp.gate_proj.weight", "IH"),
+                 ("model.layers.0.mlp.up_proj.weight", "IH"), ("model.layers.0.mlp.down_proj.weight", "HI"),
+                 ("model.norm.weight", "H"), ("lm_head.weight", "VH")]
+
+
+def tiny_weights(prefix=""):
+    dims = {"V": 14, "H": 8, "K": 4, "I": 8}
+    tensors, data = {}, b""
+    for name, shape in LLAMA_TENSORS:
+        shape = [dims[c] for c in shape]
+        n = 1
+        for x in shape:
+            n *= x
+        tensors[prefix + name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + 4 * n]}
+        data += struct.pack("<%df" % n, *[((i * 37) % 11) / 10.0 - 0.5 for i in range(n)])
+    return safetensors(tensors, data)
+
+
+def seeds_checkpoint():
+    config = {"architectures": ["LlamaForCausalLM"], "vocab_size": 14, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+              "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
+              "tie_word_embeddings": False}
+    files = {"config.json": json.dumps(config).encode(), "model.safetensors": tiny_weights(),
+             "trainer_state.json": b'{"step": 2, "tokens": 512, "loss": 9.5}',
+             "checkpoint.json": b'{"format": "longctx-checkpoint", "format_version": 1, "hash": "xxh128", "files": {}}'}
+    # optimizer.safetensors: exp_avg.* and exp_avg_sq.* of every weight, as train writes it.
+    def split(st):
+        n = struct.unpack("<Q", st[:8])[0]
+        header = json.loads(st[8:8 + n])
+        del header["__metadata__"]
+        return header, st[8 + n:]
+    hm, dm = split(tiny_weights("exp_avg."))
+    hv, dv = split(tiny_weights("exp_avg_sq."))
+    for t in hv.values():
+        t["data_offsets"] = [t["data_offsets"][0] + len(dm), t["data_offsets"][1] + len(dm)]
+    files["optimizer.safetensors"] = safetensors({**hm, **hv}, dm + dv)
+    join = lambda fl, names: bytes([fl]) + SEP.join(n.encode() + b"\n" + files[n] for n in names)  # noqa: E731
+    allf = sorted(files)
+    put("checkpoint", "train-fixup", join(1, allf))
+    put("checkpoint", "train-stale-hashes", join(0, allf))
+    put("checkpoint", "no-manifest", join(0, [n for n in allf if n != "checkpoint.json"]))
+    put("checkpoint", "no-optimizer", join(1, [n for n in allf if n != "optimizer.safetensors"]))
+
+
+def seeds_bookqa():
+    rows = [{"id": 0, "context": "The book.", "input": "Who?", "answer": ["Ann", "Bob"]},
+            {"id": "x", "context": "", "input": "Q", "answer": "A"}]
+    put("bookqa", "rows", b"\x00" + "\n\n".join(json.dumps(r) for r in rows).encode() + b"\n")
+    put("bookqa", "rows-bad", b"\x00" + b'{"id": 1, "context": "c", "input": "q", "answer": []}\n{"id": 2')
+    res = [{"id": 0, "prompt_tokens": 10, "full_prompt_tokens": 12, "prediction": "Ann", "answers": ["Ann"], "recall": 1.0, "f1": 1.0},
+           {"id": "x", "prompt_tokens": 3, "full_prompt_tokens": 3, "prediction": "", "answers": ["A"], "recall": 0.0, "f1": 0.0}]
+    put("bookqa", "results", b"\x01" + "\n".join(json.dumps(r) for r in res).encode() + b"\n")
+    put("bookqa", "results-no-recall", b"\x01" + b'{"id": 0, "f1": 1.0}\n')
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--tokenizers":
         shrink_tokenizers(sys.argv[2])
@@ -252,6 +351,9 @@ def main():
     seeds_store(longctx)
     seeds_serve()
     seeds_report_inputs()
+    seeds_plan_packed(longctx)
+    seeds_checkpoint()
+    seeds_bookqa()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ max_len() {
   case $1 in
     tokenizer_json) echo 65536 ;;
     byte_source) echo 8192 ;;
-    model_config | store_manifest | safetensors) echo 8192 ;;
+    model_config | store_manifest | safetensors | plan | packed) echo 8192 ;;
+    checkpoint) echo 16384 ;;
     *) echo 4096 ;;
   esac
 }

@@ -3,7 +3,8 @@
 completions from token ids and from text, greedy output equal to `longctx generate`, echo +
 logprobs equal to the PyTorch reference's prompt log-probabilities, top_logprobs (shape, the
 chosen token's entry, the reference's most likely tokens), stop strings (string and list: the
-text ends before the stop string, compared with a run without stop), top_p (1.0 = plain sampling
+text ends before the stop string, compared with a run without stop), stream (server-sent events whose
+deltas concatenate to the non-streamed answer, OpenAI's chunk shape, include_usage), top_p (1.0 = plain sampling
 with the same seed, tiny = greedy), batches of prompts and n, and 4xx OpenAI-style JSON errors for
 malformed JSON, empty bodies, every field's wrong type or range (400, the message and param name
 the field), oversized bodies, over-long prompts, unknown models and bad token ids, after which the
@@ -57,6 +58,32 @@ with tempfile.TemporaryDirectory() as tmp:
             return r.status, json.loads(text)
         except json.JSONDecodeError:
             return r.status, text
+
+    def stream_call(body):
+        """POST with stream: (status, headers, the events' data: parsed JSON, or "[DONE]")."""
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request("POST", "/v1/completions", body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        raw = r.read().decode()
+        c.close()
+        headers = {k.lower(): v for k, v in r.getheaders()}
+        if r.status != 200:
+            return r.status, headers, []
+        events = []
+        for block in raw.split("\n\n"):
+            if block:
+                data = block[len("data: "):] if block.startswith("data: ") else None
+                events.append(data if data == "[DONE]" else json.loads(data) if data else ("bad event", block))
+        return r.status, headers, events
+
+    def concat_stream(events):
+        """choice index -> (text, token_ids, finish_reason) from the chunks."""
+        out = {}
+        for e in events:
+            for c in (e["choices"] if isinstance(e, dict) else []):
+                text, ids, fin = out.get(c["index"], ("", [], None))
+                out[c["index"]] = (text + c["text"], ids + c["token_ids"], c["finish_reason"] or fin)
+        return out
 
     try:
         st, j = call("GET", "/health")
@@ -153,6 +180,43 @@ with tempfile.TemporaryDirectory() as tmp:
         check("a stop string never produced: the whole text, finish_reason length",
               st == 200 and j["choices"][0]["text"] == full and j["choices"][0]["finish_reason"] == "length", j)
 
+        # stream: server-sent events, OpenAI's streamed completion chunks: per choice the deltas
+        # concatenate to the non-streamed text (same seed), finish_reason null until its last
+        # chunk, then data: [DONE]; stop strings and UTF-8 characters are never split.
+        for name, body in (("greedy", dict(base_body)), ("sampled", {"prompt": text_prompt, "max_tokens": 24, "temperature": 1.8, "seed": 7}),
+                           ("stop", dict(base_body, stop=stop1)), ("stop list", dict(base_body, stop=["@@never@@", stop2])),
+                           ("echo, n = 2, a batch", {"prompt": ["Hello", text_prompt], "max_tokens": 6, "n": 2, "seed": 4, "echo": True}),
+                           ("token ids", {"prompt": prompt, "max_tokens": 10, "temperature": 1.0, "seed": 3})):
+            st, want = call("POST", "/v1/completions", body)
+            sst, headers, events = stream_call(dict(body, stream=True, stream_options={"include_usage": True}))
+            got = concat_stream(events)
+            check(f"stream ({name}): 200, text/event-stream, ends with [DONE]",
+                  sst == 200 and headers.get("content-type", "").startswith("text/event-stream") and events and events[-1] == "[DONE]",
+                  (sst, headers, events[-3:]))
+            check(f"stream ({name}): each choice's deltas concatenate to the non-streamed text, token ids and finish_reason",
+                  st == 200 and got == {c["index"]: (c["text"], c["token_ids"], c["finish_reason"]) for c in want["choices"]}, (want, got))
+            chunks = [e for e in events if e != "[DONE]"]
+            check(f"stream ({name}): chunks shaped as OpenAI's (one id, object text_completion, usage null but the last)",
+                  len({c["id"] for c in chunks}) == 1 and all(c["object"] == "text_completion" and c["model"] == "tiny-llama" for c in chunks) and
+                  all(c["usage"] is None and len(c["choices"]) == 1 for c in chunks[:-1]) and chunks[-1]["choices"] == [] and
+                  chunks[-1]["usage"] == want["usage"], chunks)
+            check(f"stream ({name}): no delta ends inside a character or in a stop string's start",
+                  all(not c["choices"][0]["text"].endswith("\ufffd") and
+                      not any(s[:k] and c["choices"][0]["text"].endswith(s[:k]) and c["choices"][0]["finish_reason"] is None
+                              for s in ([body["stop"]] if isinstance(body.get("stop"), str) else body.get("stop", [])) for k in range(1, len(s)))
+                      for c in chunks[:-1] if c["choices"][0]["text"]), chunks)
+        sst, _, events = stream_call({"prompt": prompt, "max_tokens": 3, "stream": True})
+        check("stream without stream_options: no usage field, no usage chunk",
+              sst == 200 and events[-1] == "[DONE]" and all("usage" not in e and e["choices"] for e in events[:-1]), events)
+        for body, fld in (({"prompt": prompt, "stream": True, "logprobs": 1}, "logprobs"),
+                          ({"prompt": prompt, "stream_options": {"include_usage": True}}, "stream_options"),
+                          ({"prompt": prompt, "stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
+                          ({"prompt": prompt, "stream": True, "stream_options": {"x": True}}, "stream_options"),
+                          ({"prompt": prompt, "stream": True, "stream_options": []}, "stream_options")):
+            st, j = call("POST", "/v1/completions", body)
+            check(f"{json.dumps(body)[-60:]}: 400 naming {fld}", st == 400 and j["error"]["param"] == fld and j["error"]["message"].startswith(fld),
+                  (st, j))
+
         # Batches: a list of strings / of token-id lists gives a choice per prompt (x n).
         st, j = call("POST", "/v1/completions", {"prompt": ["Hello", text_prompt], "max_tokens": 2, "n": 2, "seed": 1})
         check("a list of strings with n = 2: four choices, indexed in order",
@@ -168,7 +232,7 @@ with tempfile.TemporaryDirectory() as tmp:
                            ("n", 0), ("n", -2), ("n", 1.5), ("n", 129),
                            ("logprobs", -1), ("logprobs", 6), ("logprobs", True), ("logprobs", 2.0),
                            ("seed", 1.5), ("seed", "7"), ("seed", [1]),
-                           ("echo", "yes"), ("stream", "no"), ("stream", True), ("model", 5), ("user", 5),
+                           ("echo", "yes"), ("stream", "no"), ("stream", 1), ("model", 5), ("user", 5),
                            ("stop", 5), ("stop", ["a", "b", "c", "d", "e"]), ("stop", ""), ("stop", {"s": 1}),
                            ("best_of", 3), ("presence_penalty", 0.5), ("frequency_penalty", 9), ("logit_bias", {"1": 5}), ("suffix", 3),
                            ("prompt", {"a": 1}), ("prompt", []), ("prompt", 5), ("prompt", True), ("prompt", [[]]), ("prompt", [None])):

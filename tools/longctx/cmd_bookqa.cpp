@@ -38,31 +38,7 @@ int run(BookQaArgs& a) {
   const uint64_t max_len = parse_size(a.max_length, "--max-length");
   if (a.prompt_template.find("{context}") == std::string::npos || a.prompt_template.find("{question}") == std::string::npos)
     throw Error("--template: expected {context} and {question}");
-  // Rows: {id, context, input, answer[]}.
-  struct Row {
-    json id;
-    std::string context, question;
-    std::vector<std::string> answers;
-  };
-  std::vector<Row> rows;
-  {
-    std::ifstream in(a.data);
-    if (!in) throw Error(a.data + ": cannot read");
-    std::string line;
-    for (uint64_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      try {
-        const auto j = json::parse(line);
-        Row r{j.at("id"), j.at("context").get<std::string>(), j.at("input").get<std::string>(), {}};
-        const auto& ans = j.at("answer");
-        r.answers = ans.is_array() ? ans.get<std::vector<std::string>>() : std::vector<std::string>{ans.get<std::string>()};
-        if (r.answers.empty()) throw Error(a.data + ":" + std::to_string(n) + ": expected at least one answer");
-        rows.push_back(std::move(r));
-      } catch (const json::exception& e) {
-        throw Error(a.data + ":" + std::to_string(n) + ": expected {id, context, input, answer[]} (" + e.what() + ")");
-      }
-    }
-  }
+  const std::vector<eval::BookQaRow> rows = eval::read_bookqa_rows(a.data);
   fs::create_directories(b.out);
   const std::string results = b.out + "/bookqa.jsonl";
   std::set<std::string> done;
@@ -70,15 +46,13 @@ int run(BookQaArgs& a) {
     std::string text = read_file(results);
     const size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
     if (keep != text.size()) fs::resize_file(results, keep);  // a line cut short by a kill
-    std::ifstream in(results);
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) done.insert(json::parse(line).at("id").dump());
+    done = eval::read_bookqa_results(results).ids;
   }
   Backend backend(b, *tok);
   FILE* out = std::fopen(results.c_str(), "ab");
   if (!out) throw Error(results + ": cannot write");
   for (const auto& r : rows) {
-    if (done.count(r.id.dump())) continue;
+    if (done.count(r.id)) continue;
     std::string prompt = a.prompt_template;
     prompt.replace(prompt.find("{context}"), 9, r.context);
     prompt.replace(prompt.find("{question}"), 10, r.question);
@@ -87,7 +61,7 @@ int run(BookQaArgs& a) {
     const auto gen = backend.generate(ids);
     const std::string pred = tok->decode(gen, true);
     json j;
-    j["id"] = r.id;
+    j["id"] = json::parse(r.id);
     j["prompt_tokens"] = ids.size();
     j["full_prompt_tokens"] = full.size();
     j["prediction"] = pred;
@@ -99,16 +73,9 @@ int run(BookQaArgs& a) {
       throw Error(results + ": write failed");
   }
   std::fclose(out);
-  double recall = 0, f1 = 0;
-  uint64_t n = 0;
-  std::ifstream in(results);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) {
-      const auto j = json::parse(line);
-      recall += j["recall"].get<double>();
-      f1 += j["f1"].get<double>();
-      ++n;
-    }
+  const eval::BookQaResults res = eval::read_bookqa_results(results);
+  const uint64_t n = res.rows;
+  const double recall = res.recall, f1 = res.f1;
   json summary = {{"rows", n}, {"recall", n ? 100 * recall / n : 0.0}, {"f1", n ? 100 * f1 / n : 0.0}, {"max_length", max_len},
                   {"template", a.prompt_template}, {"tokenizer", tok_path}};
   AtomicFile s(b.out + "/bookqa_summary.json");

@@ -3,8 +3,10 @@
 // JSON error and the server keeps serving.
 #include <httplib.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -39,7 +41,58 @@ std::string http_error_message(const httplib::Request& req, int status) {
   }
 }
 
+void reply_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "") {
+  res.status = status;
+  res.set_content(error_body(message, status, param), "application/json");
+}
+
+// stream: true: server-sent events through httplib's chunked content provider, which runs after
+// the handler returns, on the connection's thread. A write that fails (the client is gone) stops
+// generation; the server logs it and carries on.
+void reply_stream(serve::Completions& api, serve::Request req, httplib::Response& res) {
+  auto shared = std::make_shared<serve::Request>(std::move(req));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&api, shared](size_t, httplib::DataSink& sink) {
+    // One streamed response written at a time, its last chunk included: ThreadSanitizer finds
+    // cpp-httplib 0.11's chunked writes of two connections racing on memory of the library's
+    // (make test-tsan); generation is one at a time anyway.
+    static std::mutex writing;
+    std::lock_guard lock(writing);
+    serve::StreamEnd end;
+    try {
+      end = api.stream(*shared, [&](const std::string& event) { return sink.write(event.data(), event.size()); });
+    } catch (const std::exception& e) {
+      // Headers are sent: the error can only be an event of its own.
+      const std::string event = "data: " + error_body(std::string("internal error: ") + e.what(), 500) + "\n\n";
+      sink.write(event.data(), event.size());
+    }
+    if (end.client_gone) {
+      std::fprintf(stderr, "serve: %s: the client disconnected after %llu tokens; generation stopped\n", end.id.c_str(),
+                   static_cast<unsigned long long>(end.tokens));
+      return false;
+    }
+    sink.done();
+    return true;
+  });
+}
+
+void handle_completions(serve::Completions& api, const httplib::Request& http, httplib::Response& res) {
+  try {
+    serve::Request req = api.parse(http.body);
+    if (req.stream) return reply_stream(api, std::move(req), res);
+    res.set_content(api.complete(req), "application/json");
+  } catch (const serve::BadRequest& e) {
+    reply_error(res, e.status, e.message, e.param);
+  } catch (const std::exception& e) {
+    reply_error(res, 500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    reply_error(res, 500, "internal error");
+  }
+}
+
 int run(const ServeArgs& a) {
+  // A client that disconnects mid-stream must fail the write, not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
   auto m = model::Model::load(a.model, {a.rope_theta, a.dynamic_pin});
   const std::string tok_path = a.tokenizer.empty() ? a.model + "/tokenizer.json" : a.tokenizer;
   std::shared_ptr<const tokenizer::Tokenizer> tok;
@@ -52,20 +105,7 @@ int run(const ServeArgs& a) {
   svr.set_payload_max_length(a.max_request_bytes);
   svr.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"status\": \"ok\"}", "application/json"); });
   svr.Get("/v1/models", [&](const httplib::Request&, httplib::Response& res) { res.set_content(api.models(), "application/json"); });
-  svr.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) {
-    try {
-      res.set_content(api.complete(req.body), "application/json");
-    } catch (const serve::BadRequest& e) {
-      res.status = e.status;
-      res.set_content(error_body(e.message, e.status, e.param), "application/json");
-    } catch (const std::exception& e) {
-      res.status = 500;
-      res.set_content(error_body(std::string("internal error: ") + e.what(), 500), "application/json");
-    } catch (...) {
-      res.status = 500;
-      res.set_content(error_body("internal error", 500), "application/json");
-    }
-  });
+  svr.Post("/v1/completions", [&](const httplib::Request& req, httplib::Response& res) { handle_completions(api, req, res); });
   svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.body.empty()) res.set_content(error_body(http_error_message(req, res.status), res.status), "application/json");
   });

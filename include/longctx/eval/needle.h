@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,24 @@ double qa_f1(const std::string& prediction, const std::vector<std::string>& answ
 // The paper's LLaMA template for longbook_qa_eng ({context}, {question}).
 inline constexpr const char* kBookQaTemplate =
     "<|im_start|>Read the book below and answer a question.\n\n{context}\n\nQuestion: {question}\n\nAnswer:";
+
+// A longbook_qa_eng row: {"id", "context", "input" (the question), "answer" (a string or a list)}.
+struct BookQaRow {
+  std::string id;  // the id as JSON text (a number or a string), as results record it
+  std::string context, question;
+  std::vector<std::string> answers;
+};
+// The rows of a JSONL file, blank lines skipped. Throws Error "PATH:LINE: expected ..., found ...".
+std::vector<BookQaRow> read_bookqa_rows(const std::string& path);
+
+// A results file of `bookqa` (RUN/bookqa.jsonl, one {"id", "recall", "f1", ...} per line): the ids
+// done (as JSON text) and the sums of the scores. Throws Error "PATH:LINE: ..." for a bad line.
+struct BookQaResults {
+  std::set<std::string> ids;
+  uint64_t rows = 0;
+  double recall = 0, f1 = 0;
+};
+BookQaResults read_bookqa_results(const std::string& path);
 
 // Middle truncation in token space, as the paper's eval code: the first max/2 and the last max/2.
 std::vector<uint32_t> truncate_middle(const std::vector<uint32_t>& ids, uint64_t max_length);

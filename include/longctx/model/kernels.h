@@ -1,6 +1,15 @@
 // Small numeric kernels shared by the engine and the trainer: a vectorizable exp and the softmax
 // row loops (compiled for AVX-512, AVX2 and baseline x86-64, picked at run time).
 #pragma once
+
+// The hot loops are compiled for AVX-512, AVX2 and a baseline and picked at load (target_clones).
+// Under ThreadSanitizer the ifunc resolver that picks would run before the sanitizer's runtime
+// starts and crash the program at load, so that build keeps the baseline only.
+#if defined(__SANITIZE_THREAD__)
+#define LONGCTX_CLONES
+#else
+#define LONGCTX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 #include <cstdint>
 #include <cstring>
 #include <algorithm>

@@ -13,11 +13,14 @@
 //   lay.save(p.data(), config_json, "out/");     // config.json + model.safetensors
 #pragma once
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "longctx/model/config.h"
+#include "longctx/model/safetensors.h"
 
 namespace longctx::model {
 
@@ -59,6 +62,14 @@ class WeightLayout {
   // once with its exact shape, nothing else (rotary_emb.inv_freq buffers aside). Throws Error
   // naming the folder or file and the tensor otherwise.
   void load(float* params, const std::string& dir) const;
+  // load in two steps, so a caller can check the headers before it allocates the buffer (a
+  // config.json of a few bytes can claim any size; the weights files must back it).
+  struct CheckedFiles {
+    std::vector<std::unique_ptr<SafetensorsFile>> files;
+    std::map<std::string, const SafetensorsFile*> where;  // tensor -> its file
+  };
+  CheckedFiles check(const std::string& dir) const;
+  void load(float* params, const CheckedFiles& checked) const;
   // transformers' initialisation: N(0, std) for every matrix, 1 for RMSNorm gains (0 for Gemma's
   // 1 + w gains), 0 for biases; a normal sequence fixed by this code (xoshiro256** + Box-Muller),
   // not by the standard library.
