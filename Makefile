@@ -74,7 +74,7 @@ bench: build
 	@/usr/bin/python3 bench/train_vs_torch.py $(BUILD)
 	@/usr/bin/python3 bench/arch_cost.py --build $(BUILD)
 
-# The paper's experiment at CPU scale (examples/repro/README.md): ~40 minutes on 2 cores.
+# The paper's Table 5 mixtures at CPU scale, 3 seeds each (examples/repro/README.md): ~80 minutes on 2 cores.
 repro: build
 	@bash examples/repro/run.sh $(BUILD)
 

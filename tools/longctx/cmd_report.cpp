@@ -1,10 +1,13 @@
-// longctx report [RUN...] [--train-log LABEL=FILE]... [--loss LABEL=FILE]... [--title T] [--note T]...
-//                [--out report.html] [--metric recall|paper_recall|...] [--train-length N]:
+// longctx report [RUN...] [--train-log LABEL=FILE]... [--loss LABEL=FILE[,FILE...]]... [--curve TOKENS=FILE]...
+//                [--title T] [--note T]... [--out report.html] [--table table.txt]
+//                [--metric recall|paper_recall|...] [--train-length N]:
 // a continual-pretraining experiment in one self-contained HTML page: training-loss curves, the
-// per-domain validation loss against a baseline (the paper's Table 5) and needle runs side by side
-// (src/report/experiment_report.cpp, src/report/needle_report.cpp).
+// per-domain validation loss against a baseline (the paper's Table 5; several files under one label
+// are seeds: means and spreads), the loss by position against training tokens (its Figure 3) and
+// needle runs side by side (src/report/experiment_report.cpp, src/report/needle_report.cpp).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,8 +23,8 @@ namespace longctx::cli {
 namespace {
 
 struct ReportArgs {
-  std::vector<std::string> runs, losses, logs, notes;
-  std::string out = "report.html", metric = "recall", train_length, title;
+  std::vector<std::string> runs, losses, logs, notes, curve;
+  std::string out = "report.html", metric = "recall", train_length, title, table;
 };
 
 // LABEL=FILE specs, split and checked before anything is read: a typo costs one line, not a page.
@@ -36,9 +39,34 @@ std::vector<std::pair<std::string, std::string>> labelled(const std::vector<std:
   return v;
 }
 
+// "F1,F2,F3" -> the seeds' files. A path that exists as given is one file, commas and all.
+std::vector<std::string> seed_files(const std::string& files) {
+  if (std::filesystem::is_regular_file(files)) return {files};
+  std::vector<std::string> v;
+  for (size_t start = 0; start <= files.size();) {
+    const size_t comma = std::min(files.find(',', start), files.size());
+    if (comma == start) throw Error("--loss: an empty file name in " + files);
+    v.push_back(files.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return v;
+}
+
+// TOKENS=FILE points, sorted by tokens; two points at one token count are a mistake.
+std::vector<report::CurvePoint> curve_points(const std::vector<std::string>& specs) {
+  std::vector<report::CurvePoint> v;
+  for (const auto& [tokens, file] : labelled(specs, "--curve"))
+    v.push_back({parse_size(tokens, "--curve"), report::load_loss_result(tokens, file)});
+  std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.tokens < y.tokens; });
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i].tokens == v[i - 1].tokens)
+      throw Error("--curve: two results at " + std::to_string(v[i].tokens) + " tokens");
+  return v;
+}
+
 int run(const ReportArgs& a) {
-  if (a.runs.empty() && a.losses.empty() && a.logs.empty())
-    throw Error("report: expected needle run folders, --loss LABEL=FILE or --train-log LABEL=FILE (none given)");
+  if (a.runs.empty() && a.losses.empty() && a.logs.empty() && a.curve.empty())
+    throw Error("report: expected needle run folders, --loss LABEL=FILE, --curve TOKENS=FILE or --train-log LABEL=FILE (none given)");
   report::check_needle_metric(a.metric);  // before reading anything: one line, no page
   const uint64_t train = a.train_length.empty() ? 0 : parse_size(a.train_length, "--train-length");
   const auto loss_specs = labelled(a.losses, "--loss"), log_specs = labelled(a.logs, "--train-log");
@@ -48,13 +76,20 @@ int run(const ReportArgs& a) {
   e.metric = a.metric;
   e.train_length = train;
   for (const auto& [label, file] : log_specs) e.logs.push_back(report::load_train_log(label, file));
-  for (const auto& [label, file] : loss_specs) e.losses.push_back(report::load_loss_result(label, file));
+  for (const auto& [label, files] : loss_specs)
+    for (const auto& file : seed_files(files)) e.losses.push_back(report::load_loss_result(label, file));
+  e.curve = curve_points(a.curve);
   size_t trials = 0;
   for (const auto& d : a.runs) {
     e.runs.push_back(report::load_needle_run(d));
     trials += e.runs.back().trials.size();
   }
   const std::string page = report::experiment_report_html(e);
+  if (!a.table.empty()) {  // written first: a page is never left beside a table that failed
+    AtomicFile t(a.table);
+    t.write(report::loss_table_text(e.losses, e.curve));
+    t.commit();
+  }
   AtomicFile f(a.out);
   f.write(page);
   f.commit();
@@ -68,6 +103,9 @@ int run(const ReportArgs& a) {
   if (!e.losses.empty())
     what += (what.empty() ? "" : "; ") + std::to_string(e.losses.size()) +
             (e.losses.size() == 1 ? " eval-loss result" : " eval-loss results");
+  if (!e.curve.empty())
+    what += (what.empty() ? "" : "; ") + std::to_string(e.curve.size()) +
+            (e.curve.size() == 1 ? " curve point" : " curve points");
   std::fprintf(stderr, "report: %s -> %s\n", what.c_str(), a.out.c_str());
   return 0;
 }
@@ -84,19 +122,25 @@ Run add_report(CLI::App& app) {
                   "LABEL=FILE: a longctx train --log file (JSON lines); repeatable: one curve each, in this order")
       ->allow_extra_args(false);
   sub->add_option("--loss", a->losses,
-                  "LABEL=FILE: longctx eval-loss --json output; repeatable: the first is the baseline, the others "
-                  "are shown as differences from it (|delta| > 0.01 marked)")
+                  "LABEL=FILE[,FILE...]: longctx eval-loss --json output, several files = seeds of one result "
+                  "(mean and spread); repeatable: the first is the baseline, the others are shown as differences "
+                  "from it (marked when |delta| > 0.01 and beyond the seeds' spread)")
+      ->allow_extra_args(false);
+  sub->add_option("--curve", a->curve,
+                  "TOKENS=FILE: eval-loss --json output after TOKENS of continual pretraining (a size: 98304, 96K); "
+                  "repeatable: the loss by position against tokens (the paper's Figure 3)")
       ->allow_extra_args(false);
   sub->add_option("--title", a->title, "the page's title (default: the needle page's, or a generic one)");
   sub->add_option("--note", a->notes, "a paragraph under the title, e.g. the experiment's setup; repeatable")
       ->allow_extra_args(false);
   sub->add_option("--out,-o", a->out, "the page")->capture_default_str();
+  sub->add_option("--table", a->table, "also write the loss table (and the curve's numbers) as plain text here");
   sub->add_option("--metric", a->metric, "the needle score shown: recall | paper_recall | rouge1_f | substring")
       ->capture_default_str();
   sub->add_option("--train-length", a->train_length,
                   "dashed line at this context length, e.g. 80K (K = 1024) or 80000 (default: each run's own)");
   sub->footer(
-      "At least one of RUN..., --loss or --train-log. A missing or malformed file is one error line "
+      "At least one of RUN..., --loss, --curve or --train-log. A missing or malformed file is one error line "
       "naming it (and the line of a log); no page is written then.");
   return [a] { return run(*a); };
 }
