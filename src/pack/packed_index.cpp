@@ -140,7 +140,7 @@ void PackedIndex::spans(uint64_t i, std::vector<Span>& out) {
     return;
   }
   const auto [k, s] = x.locate(i);
-  read_spans(x.shard(k).spans, x.shard(k).offsets, s, out);
+  read_spans(x.shard(k).spans, x.shard(k).offsets, s, x.m.L, out);
 }
 
 }  // namespace longctx::pack

@@ -81,7 +81,7 @@ bool PackedReader::next(std::vector<uint32_t>& tokens, std::vector<Span>& spans,
   }
   if (r.shard >= m.shards.size()) return false;
   const uint64_t s = r.in_shard++;
-  read_spans(r.files.spans, r.files.offsets, s, spans);
+  read_spans(r.files.spans, r.files.offsets, s, m.L, spans);
   tokens.resize(m.L);
   if (m.text()) {
     const std::string line = r.next_line();

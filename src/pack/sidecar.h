@@ -14,8 +14,8 @@
 namespace longctx::pack {
 
 // The spans of sequence s of a shard (s < the shard's sequences, which the caller checked against
-// the offsets file's size).
-inline void read_spans(const MappedFile& bin, const MappedFile& offsets, uint64_t s, std::vector<Span>& out) {
+// the offsets file's size), each checked to lie inside the sequence of L tokens.
+inline void read_spans(const MappedFile& bin, const MappedFile& offsets, uint64_t s, uint64_t L, std::vector<Span>& out) {
   int64_t a, b;
   std::memcpy(&a, offsets.data() + 8 * s, 8);
   std::memcpy(&b, offsets.data() + 8 * (s + 1), 8);
@@ -29,6 +29,9 @@ inline void read_spans(const MappedFile& bin, const MappedFile& offsets, uint64_
     std::memcpy(&sp.start, p + 12, 4);
     std::memcpy(&sp.end, p + 16, 4);
     std::memcpy(&sp.domain, p + 20, 2);
+    if (sp.start >= sp.end || sp.end > L)
+      throw Error(bin.path() + ": span " + std::to_string(i) + " is [" + std::to_string(sp.start) + ", " + std::to_string(sp.end) +
+                  "), expected 0 <= start < end <= " + std::to_string(L));
     out.push_back(sp);
   }
 }
