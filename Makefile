@@ -73,6 +73,7 @@ bench: build
 	@/usr/bin/python3 bench/needle_grid_bench.py --build $(BUILD)
 	@/usr/bin/python3 bench/train_vs_torch.py $(BUILD)
 	@/usr/bin/python3 bench/arch_cost.py --build $(BUILD)
+	@/usr/bin/python3 bench/python_package.py --build $(BUILD)
 
 # The paper's Table 5 mixtures at CPU scale, 3 seeds each (examples/repro/README.md): ~80 minutes on 2 cores.
 repro: build

@@ -101,7 +101,10 @@ class Model:
         return text[:-1]  # the last word's separator
 
     def code(self, rng, n_lines):
-        return "\n".join(self.code_lines[rng.integers(0, len(self.code_lines), n_lines)].tolist())
+        while True:  # a few lines can all be blank, which ingest would skip as an empty document
+            text = "\n".join(self.code_lines[rng.integers(0, len(self.code_lines), n_lines)].tolist())
+            if text.strip():
+                return text
 
     def text(self, dom, rng, units):
         src = SOURCE[dom]

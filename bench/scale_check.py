@@ -35,7 +35,7 @@ def megatron(prefix):
 
 
 def row(name, ok, detail):
-    print(f"| check: {name} | {detail} | | {'ok' if ok else 'FAILED'} | |", flush=True)
+    print(f"| check: {name} | {detail} | | {'ok' if ok else 'FAILED'} | | |", flush=True)
     return ok
 
 
