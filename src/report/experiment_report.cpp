@@ -145,6 +145,22 @@ std::string y_tick_label(double v, double step) {
   return sprint("%.*f", decimals, v);
 }
 
+// What both loss charts draw around their lines: the y grid with its tick labels, the two axes, the
+// x label (XLABEL) and the y label "loss". The x ticks differ (a regular grid, or the evaluated points).
+void loss_axes(std::string& o, const Axis& y, double x0, double x1, double y0, double y1, double H, const std::string& xlabel) {
+  for (int i = 0; y.lo + i * y.step <= y.hi + y.step * 1e-6; ++i) {
+    const double v = y.lo + i * y.step, py = y.at(v, y0, y1);
+    o += "<line class=\"grid\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(py) + "\" y2=\"" + num(py) +
+         "\"/><text class=\"ytick\" x=\"" + num(x0 - 6) + "\" y=\"" + num(py + 4) + "\">" + y_tick_label(v, y.step) +
+         "</text>";
+  }
+  o += "<line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(y0) + "\" y2=\"" + num(y0) +
+       "\"/><line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x0) + "\" y1=\"" + num(y1) + "\" y2=\"" + num(y0) +
+       "\"/>";
+  o += "<text class=\"xlabel\" x=\"" + num(x1) + "\" y=\"" + num(H - 6) + "\">" + xlabel + "</text>";
+  o += "<text class=\"ylabel\" transform=\"rotate(-90)\" x=\"" + num(-(y0 + y1) / 2) + "\" y=\"14\">loss</text>";
+}
+
 std::string loss_chart(const std::vector<TrainLog>& logs) {
   double xmax = 0, ymin = INFINITY, ymax = -INFINITY;
   for (const auto& l : logs)
@@ -164,17 +180,7 @@ std::string loss_chart(const std::vector<TrainLog>& logs) {
          "\"/><text class=\"xtick minor\" x=\"" + num(px) + "\" y=\"" + num(y0 + 16) + "\">" + token_label(v) +
          "</text>";
   }
-  for (int i = 0; y.lo + i * y.step <= y.hi + y.step * 1e-6; ++i) {
-    const double v = y.lo + i * y.step, py = y.at(v, y0, y1);
-    o += "<line class=\"grid\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(py) + "\" y2=\"" + num(py) +
-         "\"/><text class=\"ytick\" x=\"" + num(x0 - 6) + "\" y=\"" + num(py + 4) + "\">" + y_tick_label(v, y.step) +
-         "</text>";
-  }
-  o += "<line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(y0) + "\" y2=\"" + num(y0) +
-       "\"/><line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x0) + "\" y1=\"" + num(y1) + "\" y2=\"" + num(y0) +
-       "\"/>";
-  o += "<text class=\"xlabel\" x=\"" + num(x1) + "\" y=\"" + num(H - 6) + "\">tokens seen</text>";
-  o += "<text class=\"ylabel\" transform=\"rotate(-90)\" x=\"" + num(-(y0 + y1) / 2) + "\" y=\"14\">loss</text>";
+  loss_axes(o, y, x0, x1, y0, y1, H, "tokens seen");
   for (size_t k = 0; k < logs.size(); ++k) {
     const auto& l = logs[k];
     std::string pts;
@@ -470,17 +476,7 @@ std::string curve_chart(const std::vector<CurvePoint>& curve, const std::vector<
          "\"/><text class=\"xtick minor\" x=\"" + num(px) + "\" y=\"" + num(y0 + 16) + "\">" +
          token_label(static_cast<double>(p.tokens)) + "</text>";
   }
-  for (int i = 0; y.lo + i * y.step <= y.hi + y.step * 1e-6; ++i) {
-    const double v = y.lo + i * y.step, py = y.at(v, y0, y1);
-    o += "<line class=\"grid\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(py) + "\" y2=\"" + num(py) +
-         "\"/><text class=\"ytick\" x=\"" + num(x0 - 6) + "\" y=\"" + num(py + 4) + "\">" + y_tick_label(v, y.step) +
-         "</text>";
-  }
-  o += "<line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(y0) + "\" y2=\"" + num(y0) +
-       "\"/><line class=\"axis\" x1=\"" + num(x0) + "\" x2=\"" + num(x0) + "\" y1=\"" + num(y1) + "\" y2=\"" + num(y0) +
-       "\"/><text class=\"xlabel\" x=\"" + num(x1) + "\" y=\"" + num(H - 6) +
-       "\">continual-pretraining tokens</text><text class=\"ylabel\" transform=\"rotate(-90)\" x=\"" +
-       num(-(y0 + y1) / 2) + "\" y=\"14\">loss</text>";
+  loss_axes(o, y, x0, x1, y0, y1, H, "continual-pretraining tokens");
   for (size_t k = 0; k < series.size(); ++k) {
     const std::string colour = series[k] == "all" ? kAllColour : colour_of(k);
     std::string pts, dots;
