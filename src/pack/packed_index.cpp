@@ -121,11 +121,10 @@ int64_t PackedIndex::label(uint64_t i) {
   }
   const auto [k, s] = x.locate(i);
   const ShardFiles& f = x.shard(k);
-  const uint64_t n = x.m.shards[k].second;
-  // Inside a shard the next sequence's first token; after a shard's last sequence its label token
-  // (llm.c, Megatron version 2) or the next shard's first token (flat, version 1).
+  // The token right after the sequence when the shard holds it (the next sequence's first, or the
+  // label token ending llm.c and Megatron version-2 shards), else the next shard's first token.
   const uint64_t after = f.token_offset + (s + 1) * x.m.L * x.m.width;
-  if (s + 1 < n || after + x.m.width <= f.tokens.size()) return x.token_at(f, (s + 1) * x.m.L);
+  if (after + x.m.width <= f.tokens.size()) return x.token_at(f, (s + 1) * x.m.L);
   if (k + 1 < x.m.shards.size()) return x.token_at(x.shard(k + 1), 0);
   return -1;
 }

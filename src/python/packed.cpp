@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <exception>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bindings.h"
