@@ -107,6 +107,25 @@ with tempfile.TemporaryDirectory() as tmp:
           "no answer after 2 tries" in err[0], r.stderr)
     check("dead endpoint: finished trials kept", len(trials(dead)) == 4)
 
+    # What a rerun reads back, damaged: one line naming the file (and line), exit 1, nothing lost.
+    for name, what, damage, expect in [("run.json", "truncated", lambda t: t[:len(t) // 2], "run.json: malformed JSON"),
+                                       ("run.json", "not an object", lambda t: "[1, 2]\n", "run.json: expected the JSON object"),
+                                       ("trials.jsonl", "line 2 cut", lambda t: "".join(
+                                           l[:10] + "\n" if i == 1 else l for i, l in enumerate(t.splitlines(True))),
+                                        "trials.jsonl:2: malformed JSON")]:
+        bad = os.path.join(tmp, "bad-" + name + what.replace(" ", "-"))
+        shutil.copytree(os.path.join(tmp, "engine"), bad)
+        with open(os.path.join(bad, name)) as f:
+            text = damage(f.read())
+        with open(os.path.join(bad, name), "w") as f:
+            f.write(text)
+        r = subprocess.run([LONGCTX, "needle", "--model", model, "--out", bad, *grid], capture_output=True, text=True, cwd=ROOT)
+        err = r.stderr.strip().splitlines()
+        with open(os.path.join(bad, name)) as f:
+            kept = f.read() == text
+        check(f"rerun on a damaged {name} ({what}): one line naming it, exit 1, the file as it was",
+              r.returncode == 1 and len(err) == 1 and expect in err[0] and "internal error" not in err[0] and kept, r.stderr)
+
     # RULER-style: 4 keys, 2 asked, 2 values each; scores recomputed from the responses.
     r = subprocess.run([LONGCTX, "needle", "--model", model, "--out", os.path.join(tmp, "ruler"), "--lengths", "500,900", "--depths", "0,50",
                         "--max-new-tokens", "6", "--ruler-keys", "4", "--ruler-values", "2", "--ruler-queries", "2", "-q"],

@@ -154,7 +154,13 @@ int run(NeedleArgs& a) {
   auto cell = [](uint64_t L, double d) { return std::make_pair(L, static_cast<int64_t>(std::llround(d * 1000))); };
   std::set<std::pair<uint64_t, int64_t>> done;
   if (fs::exists(run_json)) {
-    json old = json::parse(read_file(run_json));
+    json old;
+    try {  // a damaged run.json is named, never an internal error
+      old = json::parse(read_file(run_json));
+    } catch (const json::exception& e) {
+      throw Error(run_json + ": malformed JSON (" + std::string(e.what()) + "); delete the folder or use another --out");
+    }
+    if (!old.is_object()) throw Error(run_json + ": expected the JSON object a needle run writes; delete the folder or use another --out");
     // The grid may grow or shrink between runs; everything else must be the same.
     json a1 = old, b1 = cfg;
     for (const char* k : {"lengths", "depths", "backend", "model", "train_length"}) {
