@@ -24,7 +24,6 @@ import filecmp
 import hashlib
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -35,12 +34,11 @@ ROOT, BUILD = sys.argv[1:3]
 sys.path.insert(0, os.path.join(ROOT, "tests/mix"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import read_packed  # noqa: E402
+from np_store import Store, largest_remainder, read_plan  # noqa: E402
 from checklist import check, failures  # noqa: E402
 
 LONGCTX = os.path.join(BUILD, "longctx")
 SYNTH = os.path.join(BUILD, "tests", "make_synthetic_store")
-DOC = np.dtype([("line", "<u8"), ("input", "<u4"), ("chars", "<u4"), ("domain", "<u2"), ("r1", "<u2"), ("r2", "<u4")])
-ENTRY = np.dtype([("doc", "<u8"), ("start", "<u4"), ("length", "<u4")])
 THRESHOLD = 512
 
 # entries.bin (sha256) of --whole-docs plans on the store below, as the code before issue 18 wrote
@@ -62,43 +60,8 @@ def ok(name, *args):
     return r
 
 
-class Store:
-    """The store's index and sidecar read with numpy, from docs/formats/store.md and megatron.md."""
-
-    def __init__(self, d):
-        self.manifest = json.load(open(os.path.join(d, "manifest.json")))
-        idx = open(os.path.join(d, "data.idx"), "rb").read()
-        assert idx[:9] == b"MMIDIDX\x00\x00" and idx[17] == 8  # uint16 tokens
-        n = struct.unpack_from("<Q", idx, 18)[0]
-        self.lengths = np.frombuffer(idx, dtype="<i4", count=n, offset=34).astype(np.int64)
-        self.offsets = np.frombuffer(idx, dtype="<i8", count=n, offset=34 + 4 * n) // 2
-        self.bin = np.memmap(os.path.join(d, "data.bin"), dtype="<u2", mode="r")
-        self.domain = np.fromfile(os.path.join(d, "docs.bin"), dtype=DOC)["domain"].astype(np.int64)
-        self.names = [x["name"] for x in self.manifest["domains"]]
-        self.tokens_of = [int(self.lengths[self.domain == i].sum()) for i in range(len(self.names))]
-
-    def tokens(self, doc, start, length):
-        o = int(self.offsets[doc]) + start
-        return np.asarray(self.bin[o:o + length], dtype=np.int64)
-
-
-def read_plan(d):
-    return json.load(open(os.path.join(d, "plan.json"))), np.fromfile(os.path.join(d, "entries.bin"), dtype=ENTRY)
-
-
 def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
-
-def largest_remainder(total, weights):
-    """Integer budgets summing to `total`: floor(total * w / W), then one more token to the largest
-    remainders, ties to the lower index (docs/formats/plan.md), in exact integer arithmetic."""
-    W = sum(weights)
-    floors = [total * w // W for w in weights]
-    rems = [total * w % W for w in weights]
-    for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:total - sum(floors)]:
-        floors[i] += 1
-    return floors
 
 
 def per_domain(st, e):
