@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -33,7 +34,7 @@ struct RecordHead {
   uint32_t tokens;
   uint32_t chars;
   uint16_t text_len;
-  uint8_t skipped;
+  uint8_t kind;  // RecordKind
   uint8_t pad[5];
 };
 static_assert(sizeof(RecordHead) == 24);
@@ -45,10 +46,10 @@ uint32_t count_chars(std::string_view s) {
   return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
 }
 
-void append_record(std::string& out, uint64_t line, bool skipped, std::string_view text,
+void append_record(std::string& out, uint64_t line, uint8_t kind, std::string_view text,
                    const std::vector<uint32_t>* ids, TokenType type, uint32_t chars = 0) {
   RecordHead h{line, ids ? static_cast<uint32_t>(ids->size()) : 0, chars, static_cast<uint16_t>(std::min<size_t>(text.size(), 65535)),
-               static_cast<uint8_t>(skipped), {}};
+               kind, {}};
   const size_t w = store::token_bytes(type);
   const size_t old = out.size();
   out.resize(old + sizeof h + h.text_len + h.tokens * w);
@@ -83,23 +84,45 @@ void encode_doc(tokenizer::Encoder& e, const Shared& s, std::string_view text, s
   if (s.eos_id >= 0) ids.push_back(static_cast<uint32_t>(s.eos_id));
 }
 
+// What the writer does with a record: a document, a skipped line (counted with its reason), or a
+// line a subset store leaves out (dropped without a trace).
+enum RecordKind : uint8_t { kDocument = 0, kSkipped = 1, kNotSelected = 2 };
+
+// Which documents of one input get tokens: all, the sample's coin, or the subset's lines.
+struct Selector {
+  const store::Selection* sel = nullptr;
+  const std::vector<uint64_t>* lines = nullptr;  // subset: this input's sorted lines
+  uint64_t input = 0;                            // index in the full input list
+  bool listed(uint64_t line) const { return sel->kind != "subset" || std::binary_search(lines->begin(), lines->end(), line); }
+  bool tokenized(uint64_t line) const { return sel->kind != "sample" || sample_coin(sel->seed, sel->rate, input, line); }
+};
+
 class IngestLines : public LineProcessor {
  public:
-  IngestLines(const Shared& s, const std::string& name) : s_(s), name_(name), enc_(s.tok), parser_(s.opt.text_field, s.opt.domain) {}
+  IngestLines(const Shared& s, const std::string& name, Selector sel)
+      : s_(s), name_(name), sel_(sel), enc_(s.tok), parser_(s.opt.text_field, s.opt.domain) {}
   void process(std::string_view line, uint64_t line_no, std::string& out) override {
+    if (!sel_.listed(line_no)) {  // not parsed at all: the point of a subset pass
+      append_record(out, line_no, kNotSelected, {}, nullptr, s_.type);
+      return;
+    }
     const corpus::ParsedLine r = parser_.parse(line);
     if (!r.ok) {
       if (s_.opt.strict) throw Error(name_ + ":" + std::to_string(line_no) + ": " + r.detail + " (--strict)");
-      append_record(out, line_no, true, r.reason, nullptr, s_.type);
+      append_record(out, line_no, kSkipped, r.reason, nullptr, s_.type);
       return;
     }
-    encode_doc(enc_, s_, r.text, ids_);
-    append_record(out, line_no, false, r.domain, &ids_, s_.type, count_chars(r.text));
+    if (sel_.tokenized(line_no))
+      encode_doc(enc_, s_, r.text, ids_);
+    else
+      ids_.clear();  // a sample store's untokenized document: length 0, characters counted
+    append_record(out, line_no, kDocument, r.domain, &ids_, s_.type, count_chars(r.text));
   }
 
  private:
   const Shared& s_;
   const std::string& name_;
+  Selector sel_;
   tokenizer::Encoder enc_;
   corpus::JsonDocumentParser parser_;
   std::vector<uint32_t> ids_;
@@ -153,6 +176,12 @@ class Ingest {
     m.task_id = o_.task_id;
     m.task_count = o_.task_count;
     m.task_inputs_total = all_.size();
+    m.selection = o_.selection;
+    if (m.selection.kind == "sample" && !(m.selection.rate > 0 && m.selection.rate <= 1))
+      throw Error("--sample-rate: expected a probability in (0, 1], found " + std::to_string(m.selection.rate));
+    if (m.selection.kind == "subset" && o_.select_lines.size() != all_.size())
+      throw Error("--select: the selection plan lists " + std::to_string(o_.select_lines.size()) + " inputs, this run has " +
+                  std::to_string(all_.size()) + " (give the inputs the sample store was made from)");
     const Shared shared{o_, *tok, m.token_type, m.eos_id, {o_.bos, o_.parse_special}};
     s_ = &shared;
 
@@ -195,6 +224,8 @@ class Ingest {
     j["tokenizer"] = m.tokenizer_xxh128;
     // --strict is left out: a strict run that completes wrote what a lenient one would.
     j["options"] = {o_.text_field, m.domain_source, o_.bos, m.eos_id, o_.parse_special};
+    if (!o_.selection.empty())  // absent for a store of every document: its fingerprint is unchanged
+      j["selection"] = {o_.selection.kind, o_.selection.rate, o_.selection.seed, o_.selection.plan_xxh128};
     for (const auto& in : all_) j["inputs"].push_back({in.path, corpus::kind_name(in.kind)});
     return xxh128_hex(j.dump());
   }
@@ -210,6 +241,10 @@ class Ingest {
       ins.push_back(st);
     }
     return ins.at(k);
+  }
+
+  Selector selector(uint64_t input) const {
+    return {&o_.selection, o_.selection.kind == "subset" ? &o_.select_lines.at(input) : nullptr, input};
   }
 
   std::string domain_for(const corpus::InputFile& in, std::string_view from_line) const {
@@ -259,7 +294,8 @@ class Ingest {
         p += sizeof h;
         const std::string_view text(p, h.text_len);
         p += h.text_len;
-        if (h.skipped) {
+        if (h.kind == kNotSelected) continue;
+        if (h.kind == kSkipped) {
           b_->manifest().add_skip(in.path, h.line, std::string(text));
           ++st.skipped;
           continue;
@@ -278,8 +314,9 @@ class Ingest {
       if (o_.progress) o_.progress(bytes_done_, docs_done_);
       maybe_checkpoint({k, skip_bytes + bytes, first_line - 1 + lines}, false);
     };
+    const Selector sel = selector(mine_[k]);
     run_line_pipeline([&](char* buf, size_t n) { return src->read(buf, n); }, src->name(), threads,
-                      [&] { return std::make_unique<IngestLines>(*s_, in.path); }, sink, after_block, first_line);
+                      [&] { return std::make_unique<IngestLines>(*s_, in.path, sel); }, sink, after_block, first_line);
     st.bytes = src->raw_bytes();
     st.xxh128 = src->raw_hash();
     maybe_checkpoint({k + 1, 0, 0}, false);
@@ -322,8 +359,10 @@ class Ingest {
     const int nt = std::min<int>(threads, static_cast<int>(docs.size()));
     for (int t = 0; t < nt; ++t)
       pool.emplace_back([&, t] {
-        for (size_t i = t; i < docs.size(); i += nt)
-          if (docs[i].reason.empty()) encode_doc(encoders_[t], *s_, docs[i].text, docs[i].ids);
+        for (size_t i = t; i < docs.size(); i += nt) {
+          const Selector sel = selector(mine_[k0 + i]);
+          if (docs[i].reason.empty() && sel.listed(0) && sel.tokenized(0)) encode_doc(encoders_[t], *s_, docs[i].text, docs[i].ids);
+        }
       });
     for (auto& th : pool) th.join();
     std::string bytes;
@@ -340,8 +379,9 @@ class Ingest {
         ++st.skipped;
         continue;
       }
+      if (!selector(mine_[kk]).listed(0)) continue;
       bytes.clear();
-      append_record(bytes, 0, false, {}, &d.ids, s_->type);
+      append_record(bytes, 0, kDocument, {}, &d.ids, s_->type);
       const uint16_t domain = b_->domain_index(o_.domain.kind == corpus::DomainSource::kConstant ? o_.domain.value : in.folder);
       b_->add(std::string_view(bytes).substr(sizeof(RecordHead)), static_cast<uint32_t>(d.ids.size()),
               DocRecord{0, static_cast<uint32_t>(kk), count_chars(d.text), domain, 0, 0});
@@ -367,6 +407,19 @@ class Ingest {
 }  // namespace
 
 IngestSummary ingest(const IngestOptions& options) { return Ingest(options).run(); }
+
+bool sample_coin(uint64_t seed, double rate, uint64_t input, uint64_t line) {
+  if (rate >= 1) return true;
+  // SplitMix64's finaliser over (seed, input, line): a uniform 64-bit draw per document.
+  auto mix = [](uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  const uint64_t u = mix(mix(mix(seed) ^ input) ^ line);
+  return static_cast<double>(u >> 11) * 0x1.0p-53 < rate;
+}
 
 std::string task_dir(const std::string& out, uint64_t id, uint64_t count) {
   return out + "/tasks/" + std::to_string(id) + "-of-" + std::to_string(count);

@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "budgets.h"
+#include "plan_writer.h"
 #include "longctx/mix/length_stats.h"
 #include "longctx/util/error.h"
 #include "longctx/util/file.h"
@@ -56,7 +57,7 @@ std::string known_domains(const store::Manifest& m) {
 }
 
 // Target shares per store domain (index = store domain), summing to 1.
-std::vector<double> base_shares(const store::StoreReader& st, const MixOptions& o) {
+std::vector<double> base_shares(const PlanSource& st, const MixOptions& o) {
   const auto& m = st.manifest();
   std::vector<double> shares(m.domains.size(), 0.0);
   auto index_of = [&](const std::string& name, const std::string& what) -> size_t {
@@ -92,7 +93,7 @@ std::vector<double> base_shares(const store::StoreReader& st, const MixOptions& 
 }
 
 struct Ctx {
-  const store::StoreReader& st;
+  const PlanSource& st;
   const MixOptions& o;
   std::span<const int32_t> lengths;
   std::span<const store::DocRecord> docs;
@@ -106,31 +107,7 @@ struct Ctx {
   // The paper's keep rule: a long document always, a short one with probability keep_short. The
   // coin is drawn for short documents only, so every strategy walks the same coin stream.
   bool kept(uint64_t doc, Rng& coin) const { return decision_length(doc) > o.long_threshold || coin.uniform() < o.keep_short; }
-  void take(uint64_t doc, uint32_t start, uint32_t len) {
-    plan.entries.push_back({doc, start, len});
-    plan.tokens += len;
-    auto& d = plan.domains[docs[doc].domain];
-    d.tokens += len;
-    if (start == 0) ++d.documents;
-    // Long by the entry's own length: the contiguous text the model sees (a cut piece included).
-    if (len > o.long_threshold) d.long_tokens += len;
-  }
-  void take_whole(uint64_t doc) { take(doc, 0, static_cast<uint32_t>(lengths[doc])); }
-  // At most `left` tokens of `doc`: the whole document, or its first `left` tokens. A prefix keeps
-  // the document's beginning (and its BOS), so the piece reads as a document that ends early
-  // rather than as text starting mid-sentence. Returns the tokens taken.
-  uint64_t take_prefix(uint64_t doc, uint64_t left) {
-    const auto len = static_cast<uint64_t>(lengths[doc]);
-    if (len <= left) {
-      take_whole(doc);
-      return len;
-    }
-    take(doc, 0, static_cast<uint32_t>(left));
-    auto& d = plan.domains[docs[doc].domain];
-    ++d.cut_documents;
-    d.cut_tokens += len - left;
-    return left;
-  }
+  PlanWriter out{plan, lengths, docs, o.long_threshold};
 };
 
 std::vector<uint64_t> shuffled(uint64_t n, uint64_t seed, uint64_t pass) {
@@ -159,10 +136,9 @@ void plan_total(Ctx& c, bool keep_rule, uint32_t cut) {
       const double len = c.decision_length(doc);
       if (keep_rule && len <= c.o.long_threshold && coin.uniform() >= c.o.keep_short) continue;
       if (cut == 0) {
-        c.take_whole(doc);
+        c.out.take_whole(doc);
       } else {
-        const auto total = static_cast<uint32_t>(c.lengths[doc]);
-        for (uint32_t s = 0; s < total; s += cut) c.take(doc, s, std::min(cut, total - s));
+        c.out.take_pieces(doc, cut);
       }
       used += len;
       c.plan.domains[c.docs[doc].domain].passes = pass + 1;
@@ -180,7 +156,7 @@ void plan_total_exact(Ctx& c) {
     for (const uint64_t doc : shuffled(c.lengths.size(), c.o.seed, pass)) {
       if (left == 0) break;
       if (!c.kept(doc, coin)) continue;
-      left -= c.take_prefix(doc, left);
+      left -= c.out.take_prefix(doc, left);
       c.plan.domains[c.docs[doc].domain].passes = pass + 1;
     }
   }
@@ -218,7 +194,7 @@ void plan_budgets(Ctx& c, const std::vector<double>& shares, bool keep_rule, con
       // A domain (cell) at its budget takes no more.
       if (budget[cell] <= 0 || used[cell] >= budget[cell]) continue;
       if (keep_rule && !c.kept(doc, coin)) continue;
-      c.take_whole(doc);
+      c.out.take_whole(doc);
       used[cell] += len;
       c.plan.domains[d].passes = pass + 1;
       if (used[cell] >= budget[cell] && --open == 0) break;
@@ -256,7 +232,7 @@ void plan_budgets_exact(Ctx& c) {
     for (const uint64_t doc : shuffled(c.lengths.size(), c.o.seed, pass)) {
       const size_t d = c.docs[doc].domain;
       if (left[d] == 0 || !c.kept(doc, coin)) continue;
-      left[d] -= c.take_prefix(doc, left[d]);
+      left[d] -= c.out.take_prefix(doc, left[d]);
       c.plan.domains[d].passes = pass + 1;
       if (left[d] == 0 && --open == 0) break;
     }
@@ -290,21 +266,8 @@ void plan_domains(Ctx& c, const std::vector<double>& shares, bool natural) {
   }
 }
 
-std::vector<std::pair<std::string, double>> bin_shares_of(const std::vector<std::pair<uint64_t, uint64_t>>& weighted) {
-  const LengthBins bins = LengthBins::paper();
-  std::vector<double> t(bins.edges.size(), 0.0);
-  double total = 0;
-  for (const auto& [len, tokens] : weighted) {
-    t[bins.bin_of(len)] += static_cast<double>(tokens);
-    total += static_cast<double>(tokens);
-  }
-  std::vector<std::pair<std::string, double>> out;
-  for (size_t b = 0; b < t.size(); ++b) out.emplace_back(bins.labels[b], total > 0 ? t[b] / total : 0.0);
-  return out;
-}
-
 // upsample:DOMAIN[=W]: as the public script, the domain's weight replaced, then all normalised.
-std::vector<double> upsample_shares(const store::StoreReader& st, const MixOptions& o) {
+std::vector<double> upsample_shares(const PlanSource& st, const MixOptions& o) {
   const std::string& s = o.strategy;
   std::string name = s.substr(9);
   double weight = kUpsampleWeight;
@@ -380,24 +343,16 @@ void run_strategy(Ctx& c) {
   }
 }
 
-void add_notes(Plan& plan) {
-  const bool global = plan.options.strategy == "global";
-  for (const auto& d : plan.domains) {
-    if (d.available > 0 && d.tokens == 0) plan.notes.push_back("domain " + d.name + " is not in the plan");
-    if (d.shortfall > 0)
-      plan.notes.push_back("domain " + d.name + " fell " + std::to_string(d.shortfall) + " tokens short of its budget of " +
-                           std::to_string(d.budget) + " (--allow-shortfall)");
-    if (d.cut_documents > 0)
-      plan.notes.push_back("domain " + d.name + ": its last document was cut to a prefix, " + std::to_string(d.cut_tokens) +
-                           " tokens left out, so that " +
-                           (global ? "the plan holds exactly --tokens" : "it meets its budget exactly") +
-                           " (--whole-docs keeps documents whole)");
-  }
-}
-
 }  // namespace
 
 Plan make_plan(const store::StoreReader& st, const MixOptions& o) {
+  if (st.manifest().selection.kind == "sample")
+    throw Error(st.dir() + ": is a sample store (ingest --sample-rate: most documents have no tokens); `longctx mix` makes a "
+                "selection plan of it, not a plan to pack (docs/tokenize-kept.md)");
+  return make_plan(PlanSource(st), o);
+}
+
+Plan make_plan(const PlanSource& st, const MixOptions& o) {
   Plan plan;
   plan.options = o;
   const auto& m = st.manifest();
@@ -414,7 +369,7 @@ Plan make_plan(const store::StoreReader& st, const MixOptions& o) {
   if (o.tokens == 0) throw Error("--tokens: expected a positive number of tokens");
   if (o.keep_short < 0 || o.keep_short > 1) throw Error("--keep-short: expected a probability in [0, 1]");
   if (o.max_repeat == 0) throw Error("--max-repeat: expected at least 1 pass");
-  Ctx c{st, o, st.data().lengths(), st.docs(), 0.0, plan};
+  Ctx c{st, o, st.lengths(), st.docs(), 0.0, plan};
   if (!o.length_estimate.empty()) {
     if (o.length_estimate.rfind("chars/", 0) != 0)
       throw Error("--length-estimate: expected chars/R (the paper's script: chars/3.68), found \"" + o.length_estimate + "\"");
@@ -422,18 +377,53 @@ Plan make_plan(const store::StoreReader& st, const MixOptions& o) {
     if (c.chars_per_token <= 0) throw Error("--length-estimate: expected a ratio > 0");
   }
   run_strategy(c);
-  add_notes(plan);
 
   // Figure 2 numbers: before (the store) and after (the plan; every entry by its own length).
-  std::vector<std::pair<uint64_t, uint64_t>> before, after;
-  const auto lengths = st.data().lengths();
-  for (const int32_t len : lengths) before.emplace_back(len, len);
-  for (const auto& e : plan.entries) after.emplace_back(e.length, e.length);
-  plan.before_bins = bin_shares_of(before);
-  plan.after_bins = bin_shares_of(after);
+  std::vector<std::pair<uint64_t, uint64_t>> before;
+  for (const int32_t len : st.lengths()) before.emplace_back(len, len);
+  plan.before_bins = bin_shares(before);
   for (const auto& d : m.domains) plan.before_domains[d.name] = m.tokens ? static_cast<double>(d.tokens) / m.tokens : 0;
-  for (const auto& d : plan.domains) plan.after_domains[d.name] = plan.tokens ? static_cast<double>(d.tokens) / plan.tokens : 0;
+  summarize_plan(plan);
   return plan;
+}
+
+std::vector<std::pair<std::string, double>> bin_shares(const std::vector<std::pair<uint64_t, uint64_t>>& weighted) {
+  const LengthBins bins = LengthBins::paper();
+  std::vector<double> t(bins.edges.size(), 0.0);
+  double total = 0;
+  for (const auto& [len, tokens] : weighted) {
+    t[bins.bin_of(len)] += static_cast<double>(tokens);
+    total += static_cast<double>(tokens);
+  }
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t b = 0; b < t.size(); ++b) out.emplace_back(bins.labels[b], total > 0 ? t[b] / total : 0.0);
+  return out;
+}
+
+namespace {
+void add_notes(Plan& plan) {
+  const bool global = plan.options.strategy == "global";
+  for (const auto& d : plan.domains) {
+    if (d.available > 0 && d.tokens == 0) plan.notes.push_back("domain " + d.name + " is not in the plan");
+    if (d.shortfall > 0)
+      plan.notes.push_back("domain " + d.name + " fell " + std::to_string(d.shortfall) + " tokens short of its budget of " +
+                           std::to_string(d.budget) + " (--allow-shortfall)");
+    if (d.cut_documents > 0)
+      plan.notes.push_back("domain " + d.name + ": its last document was cut to a prefix, " + std::to_string(d.cut_tokens) +
+                           " tokens left out, so that " +
+                           (global ? "the plan holds exactly --tokens" : "it meets its budget exactly") +
+                           " (--whole-docs keeps documents whole)");
+  }
+}
+}  // namespace
+
+void summarize_plan(Plan& plan) {
+  add_notes(plan);
+  std::vector<std::pair<uint64_t, uint64_t>> after;
+  for (const auto& e : plan.entries) after.emplace_back(e.length, e.length);
+  plan.after_bins = bin_shares(after);
+  plan.after_domains.clear();
+  for (const auto& d : plan.domains) plan.after_domains[d.name] = plan.tokens ? static_cast<double>(d.tokens) / plan.tokens : 0;
 }
 
 std::string Plan::to_json() const {
@@ -475,6 +465,7 @@ std::string Plan::to_json() const {
   for (const auto& [l, x] : before_bins) j["figure2"]["before"]["bins"][l] = x;
   for (const auto& [l, x] : after_bins) j["figure2"]["after"]["bins"][l] = x;
   j["notes"] = notes;
+  if (!estimate_json.empty()) j["estimate"] = ojson::parse(estimate_json);
   return j.dump(2) + "\n";
 }
 
@@ -489,6 +480,9 @@ void write_plan(const Plan& plan, const std::string& dir) {
   ojson j = ojson::parse(plan.to_json());
   j["store"]["path"] = recorded_path(plan.store_dir, dir);  // relative to the plan's folder
   j["store"]["relative_to"] = "plan";
+  if (j.contains("estimate"))  // a trimmed plan's record of where it came from, also relative to the plan's folder
+    for (const char* k : {"selection_plan", "sample_store"})
+      if (j["estimate"].contains(k)) j["estimate"][k] = recorded_path(j["estimate"][k].get<std::string>(), dir);
   j["files"] = {{"entries.bin", {{"bytes", bytes.size()}, {"xxh128", xxh128_hex(bytes)}}}};
   AtomicFile out(dir + "/plan.json");
   out.write(j.dump(2) + "\n");

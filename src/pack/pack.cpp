@@ -343,6 +343,9 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
     throw Error(o.plan_dir + "/plan.json: the store it was made from is not at " + plan.store_dir + " (recorded as \"" +
                 plan.store_recorded + "\"); was it moved or removed?");
   const store::StoreReader st(plan.store_dir);
+  if (st.manifest().selection.kind == "sample")
+    throw Error(o.plan_dir + ": is a selection plan over the sample store " + plan.store_dir +
+                " (estimated lengths): tokenize its documents (ingest --select) and trim it (mix --trim) first; docs/tokenize-kept.md");
   if (xxh128_file(plan.store_dir + "/" + store::kManifestFile) != plan.store_manifest_xxh128)
     throw Error(plan.store_dir + ": not the store the plan " + o.plan_dir + " was made from (its manifest changed)");
   for (const auto& e : plan.entries)

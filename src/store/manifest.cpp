@@ -53,6 +53,11 @@ std::string Manifest::to_json() const {
   for (const auto& [name, f] : files) j["files"][name] = {{"bytes", f.bytes}, {"xxh128", f.xxh128}};
   if (is_task)
     j["task"] = {{"id", task_id}, {"count", task_count}, {"inputs_total", task_inputs_total}};
+  if (selection.kind == "sample")
+    j["selection"] = {{"kind", "sample"}, {"rate", selection.rate}, {"seed", selection.seed}};
+  else if (selection.kind == "subset")
+    j["selection"] = {{"kind", "subset"}, {"plan_entries_xxh128", selection.plan_xxh128}, {"scan_run", selection.scan_run},
+                      {"documents", selection.documents}};
   return j.dump(2) + "\n";
 }
 
@@ -104,6 +109,22 @@ Manifest Manifest::from_json(const std::string& text, const std::string& origin)
       m.skipped_lines.push_back({s.at("input").get<std::string>(), s.at("line").get<uint64_t>(), s.at("reason").get<std::string>()});
     for (const auto& [name, f] : j.at("files").items())
       m.files[name] = {f.at("bytes").get<uint64_t>(), f.at("xxh128").get<std::string>()};
+    if (j.contains("selection")) {
+      const auto& sel = j.at("selection");
+      m.selection.kind = sel.at("kind").get<std::string>();
+      if (m.selection.kind == "sample") {
+        m.selection.rate = sel.at("rate").get<double>();
+        m.selection.seed = sel.at("seed").get<uint64_t>();
+        if (!(m.selection.rate > 0 && m.selection.rate <= 1))
+          throw Error(origin + ": selection.rate must be in (0, 1], found " + sel.at("rate").dump());
+      } else if (m.selection.kind == "subset") {
+        m.selection.plan_xxh128 = sel.at("plan_entries_xxh128").get<std::string>();
+        m.selection.scan_run = sel.at("scan_run").get<std::string>();
+        m.selection.documents = sel.at("documents").get<uint64_t>();
+      } else {
+        throw Error(origin + ": selection.kind must be \"sample\" or \"subset\", found " + sel.at("kind").dump());
+      }
+    }
     if (m.is_task) {
       const auto& t2 = j.at("task");
       m.task_id = t2.at("id").get<uint64_t>();

@@ -2,6 +2,7 @@
 // One process, an array task (--task-id/--num-tasks or Slurm's variables), or every rank of
 // `mpirun -n N` (each rank a task, then rank 0 merges).
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -9,7 +10,9 @@
 #include "commands.h"
 #include "io.h"
 #include "longctx/dist/mpi.h"
+#include "longctx/corpus/inputs.h"
 #include "longctx/ingest/ingest.h"
+#include "longctx/mix/estimate.h"
 #include "longctx/util/error.h"
 #include "progress.h"
 #include "tasks.h"
@@ -24,6 +27,9 @@ struct IngestArgs {
   bool domain_from_folder = false;
   bool no_bos = false;
   std::optional<uint64_t> task_id, num_tasks;
+  double sample_rate = 0;
+  uint64_t sample_seed = 0;
+  std::string select;
   bool progress = false, quiet = false;
 };
 
@@ -40,6 +46,8 @@ std::string summary(const ingest::IngestSummary& s, const std::string& out) {
     }
     line += "; listed in the manifest)";
   }
+  if (m.selection.kind == "sample") line += "; a sample store: tokens for the sampled documents only";
+  if (m.selection.kind == "subset") line += "; the " + std::to_string(m.selection.documents) + " documents of a selection plan";
   if (s.seconds > 0) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "; %.1f MB of text in %.2f s: %.1f MB/s%s", s.text_bytes / 1e6, s.seconds,
@@ -59,6 +67,21 @@ int run(IngestArgs& a) {
     o.domain = {corpus::DomainSource::kField, a.domain_field};
   }
   o.bos = !a.no_bos;
+  // Tokenize only what the plan keeps (docs/tokenize-kept.md): a sample store, or the subset a
+  // selection plan over one names.
+  if (a.sample_rate > 0 && !a.select.empty()) throw Error("--sample-rate and --select: give one (the first pass, or the second)");
+  if (a.sample_rate > 0) o.selection = {"sample", a.sample_rate, a.sample_seed};
+  if (!a.select.empty()) {
+    auto sel = mix::read_selection(a.select);
+    const auto inputs = corpus::expand_inputs(o.inputs);
+    for (size_t i = 0; i < std::max(inputs.size(), sel.input_paths.size()); ++i)
+      if (i >= inputs.size() || i >= sel.input_paths.size() || inputs[i].path != sel.input_paths[i])
+        throw Error("--select " + a.select + ": expected the inputs of its sample store in the same order (input " + std::to_string(i + 1) +
+                    ": " + (i < sel.input_paths.size() ? sel.input_paths[i] : "none") + "), found " +
+                    (i < inputs.size() ? inputs[i].path : "none"));
+    o.selection = sel.selection;
+    o.select_lines = std::move(sel.lines);
+  }
   o.threads = thread_count(o.threads);
   Progress progress("ingest", a.progress && !a.quiet);
   o.progress = [&](uint64_t bytes, uint64_t) { progress.bytes(bytes); };
@@ -148,6 +171,14 @@ Run add_ingest(CLI::App& app) {
                   "seconds between checkpoints (a killed ingest reruns from the last one; 0: after every block)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--sample-rate", a->sample_rate,
+                  "the fast first pass of tokenizing only what the plan keeps: record every document's characters, tokenize "
+                  "each with this probability (a sample store, which `mix` turns into a selection plan; docs/tokenize-kept.md)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--sample-seed", a->sample_seed, "seed of --sample-rate's per-document coin")->capture_default_str();
+  sub->add_option("--select", a->select,
+                  "selection plan (from `mix` on a sample store of these inputs): tokenize only its documents; then "
+                  "`mix STORE --trim PLAN`");
   sub->add_flag("--progress", a->progress, "show progress even when stderr is not a terminal");
   sub->add_flag("--quiet,-q", a->quiet, "no summary line on stderr");
   return [a] { return run(*a); };

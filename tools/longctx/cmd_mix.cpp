@@ -2,28 +2,48 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "longctx/mix/estimate.h"
 #include "longctx/mix/plan.h"
+#include "longctx/util/error.h"
 #include "longctx/util/size.h"
 
 namespace longctx::cli {
 namespace {
 
 struct MixArgs {
-  std::string store, out, tokens, long_threshold = "4K";
+  std::string store, out, tokens, long_threshold = "4K", trim;
+  double margin = 0.1;
   mix::MixOptions opt;
+  CLI::Option* seed = nullptr;  // given or not (every seed value is valid)
   bool quiet = false;
 };
 
-int run(MixArgs& a) {
+// A sample store gives a selection plan, --trim the final plan over a subset store; otherwise the
+// plan as it always was (docs/tokenize-kept.md). --strategy, --tokens and --seed are required
+// except with --trim, which takes them from the selection plan.
+mix::Plan make(MixArgs& a, const store::StoreReader& st) {
+  if (!a.trim.empty()) {
+    if (!a.opt.strategy.empty() || !a.tokens.empty() || a.seed->count() > 0)
+      throw Error("--trim: the selection plan " + a.trim + " fixes the strategy, the tokens and every option; give none of them");
+    return mix::trim_plan(st, a.trim);
+  }
+  for (const auto& [flag, given] : {std::pair<const char*, bool>{"--strategy", !a.opt.strategy.empty()}, {"--tokens", !a.tokens.empty()},
+                                    {"--seed", a.seed->count() > 0}})
+    if (!given) throw Error(std::string(flag) + " is required (unless --trim)");
   a.opt.tokens = parse_size(a.tokens, "--tokens");
   a.opt.long_threshold = parse_size(a.long_threshold, "--long-threshold");
+  if (st.manifest().selection.kind == "sample") return mix::make_selection(st, a.opt, a.margin);
+  return mix::make_plan(st, a.opt);
+}
+
+int run(MixArgs& a) {
   const store::StoreReader st(a.store);
-  const mix::Plan plan = mix::make_plan(st, a.opt);
+  const mix::Plan plan = make(a, st);
   mix::write_plan(plan, a.out);
   if (a.quiet) return 0;
-  std::fprintf(stderr, "mix %s: %zu entries, %llu tokens (requested %llu, seed %llu) -> %s\n", a.opt.strategy.c_str(),
-               plan.entries.size(), static_cast<unsigned long long>(plan.tokens), static_cast<unsigned long long>(a.opt.tokens),
-               static_cast<unsigned long long>(a.opt.seed), a.out.c_str());
+  std::fprintf(stderr, "mix %s: %zu entries, %llu tokens (requested %llu, seed %llu) -> %s\n", plan.options.strategy.c_str(),
+               plan.entries.size(), static_cast<unsigned long long>(plan.tokens), static_cast<unsigned long long>(plan.options.tokens),
+               static_cast<unsigned long long>(plan.options.seed), a.out.c_str());
   std::fprintf(stderr, "  %-24s %8s %8s %8s %12s %9s %9s %10s\n", "domain", "before", "target", "after", "tokens", "long", "shortfall",
                "cut off");
   for (const auto& d : plan.domains) {
@@ -53,10 +73,10 @@ Run add_mix(CLI::App& app) {
       "(whole documents or cut:LEN pieces until the budget is reached). Details: docs/formats/plan.md.");
   sub->add_option("store", a->store, "store folder (from longctx ingest)")->required();
   sub->add_option("--strategy", o.strategy,
-                  "original | cut:LEN | per-source (the paper's recipe) | global | upsample:DOMAIN[=WEIGHT] | target")
-      ->required();
-  sub->add_option("--tokens", a->tokens, "tokens to plan: 5B, 500M, 131072 (sizes: K = 1024, Mi = 1024^2, M = 10^6, B = 10^9)")->required();
-  sub->add_option("--seed", o.seed, "seed of every random choice (same seed, same plan)")->required();
+                  "REQUIRED (unless --trim): original | cut:LEN | per-source (the paper's recipe) | global | upsample:DOMAIN[=WEIGHT] | target");
+  sub->add_option("--tokens", a->tokens,
+                  "REQUIRED (unless --trim): tokens to plan: 5B, 500M, 131072 (sizes: K = 1024, Mi = 1024^2, M = 10^6, B = 10^9)");
+  a->seed = sub->add_option("--seed", o.seed, "REQUIRED (unless --trim): seed of every random choice (same seed, same plan)");
   sub->add_option("--out,-o", a->out, "plan folder (plan.json + entries.bin)")->required();
   sub->add_option("--long-threshold", a->long_threshold, "documents longer than this are always kept (a size: 4K = 4096)")->capture_default_str();
   sub->add_option("--keep-short", o.keep_short, "probability of keeping a shorter document")->capture_default_str();
@@ -73,6 +93,13 @@ Run add_mix(CLI::App& app) {
                 "is met to the token");
   sub->add_option("--bins", o.target_bins, "target: length-bin edges (sizes: K = 1024, M = 10^6; the last bin is open)")->capture_default_str();
   sub->add_option("--bin-shares", o.target_bin_shares, "target: share of tokens per length bin, e.g. 0.4,0.6");
+  sub->add_option("--margin", a->margin,
+                  "on a sample store (ingest --sample-rate): the selection plan selects --tokens x (1 + margin) estimated tokens, "
+                  "so that the trim meets every budget unless the estimate undershoots a domain by more")
+      ->capture_default_str();
+  sub->add_option("--trim", a->trim,
+                  "selection plan: STORE is its subset (ingest --select PLAN); the plan to pack, every budget met to the token "
+                  "(docs/tokenize-kept.md)");
   sub->add_flag("--quiet,-q", a->quiet, "no summary on stderr");
   return [a] { return run(*a); };
 }

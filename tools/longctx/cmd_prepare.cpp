@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "commands.h"
 #include "io.h"
 #include "longctx/ingest/ingest.h"
+#include "longctx/mix/estimate.h"
 #include "longctx/mix/length_stats.h"
 #include "longctx/mix/plan.h"
 #include "longctx/pack/pack.h"
@@ -133,6 +135,10 @@ struct Config {
   mix::MixOptions mo;
   bool pack = false;
   pack::PackOptions po;
+  // ingest.tokenize "kept": tokenize only what the plan keeps (docs/tokenize-kept.md).
+  bool kept = false;
+  double sample_rate = 0.01, margin = 0.1;
+  uint64_t sample_seed = 0;
 };
 
 // The mix values that need no store: the strategy's form, shares, bins, estimate.
@@ -217,9 +223,9 @@ Config parse_config(const std::string& config_path) {
   const json& ci = c.at("ingest");
   const json& cm = c.at("mix");
   rd.keys(ci, "ingest", {"tokenizer", "inputs", "text_field", "domain_field", "domain", "domain_from_folder", "bos", "eos",
-                         "eos_token", "parse_special", "strict", "checkpoint_seconds"});
+                         "eos_token", "parse_special", "strict", "checkpoint_seconds", "tokenize", "sample_rate", "sample_seed"});
   rd.keys(cm, "mix", {"strategy", "tokens", "seed", "long_threshold", "keep_short", "domain_shares", "length_estimate",
-                      "max_repeat", "allow_shortfall", "whole_docs", "bins", "bin_shares"});
+                      "max_repeat", "allow_shortfall", "whole_docs", "bins", "bin_shares", "margin"});
   Config k;
   k.out = rd.str(c, "", "out", "", true);
   k.threads = static_cast<int>(rd.integer(c, "", "threads", 0, 0, 4096));  // 0: one per core
@@ -246,6 +252,15 @@ Config parse_config(const std::string& config_path) {
   io.parse_special = rd.boolean(ci, "ingest", "parse_special", false);
   io.strict = rd.boolean(ci, "ingest", "strict", false);
   io.checkpoint_seconds = rd.number(ci, "ingest", "checkpoint_seconds", 30.0, 0, 1e9);
+  const std::string tokenize = rd.str(ci, "ingest", "tokenize", "all", true);
+  if (tokenize != "all" && tokenize != "kept") rd.fail("ingest.tokenize", "expected \"all\" or \"kept\", found \"" + tokenize + "\"");
+  k.kept = tokenize == "kept";
+  for (const auto& [obj, where, key] : {std::tuple<const json*, const char*, const char*>{&ci, "ingest", "sample_rate"},
+                                        {&ci, "ingest", "sample_seed"}, {&cm, "mix", "margin"}})
+    if (!k.kept && Reader::has(*obj, key)) rd.fail(std::string(where) + "." + key, "only with \"tokenize\": \"kept\" (in \"ingest\")");
+  k.sample_rate = rd.number(ci, "ingest", "sample_rate", 0.01, 1e-9, 1);
+  k.sample_seed = rd.unsigned_integer(ci, "ingest", "sample_seed", 0);
+  k.margin = rd.number(cm, "mix", "margin", 0.1, 0, 10);
 
   mix::MixOptions& mo = k.mo;
   mo.strategy = rd.str(cm, "mix", "strategy", "per-source", true);
@@ -261,6 +276,8 @@ Config parse_config(const std::string& config_path) {
   mo.target_bins = rd.str(cm, "mix", "bins", "0,4K", true);
   mo.target_bin_shares = rd.str(cm, "mix", "bin_shares", "");
   check_mix(rd, mo);
+  if (k.kept && mo.strategy == "target") rd.fail("mix.strategy", "target needs exact lengths: not with \"tokenize\": \"kept\"");
+  if (k.kept && !mo.length_estimate.empty()) rd.fail("mix.length_estimate", "not with \"tokenize\": \"kept\" (lengths are estimated already)");
 
   if (c.contains("pack")) {
     const json& cp = c.at("pack");
@@ -301,10 +318,55 @@ int run(const std::string& config_path, bool quiet) {
     if (!quiet) std::fprintf(stderr, "prepare: %s\n", s.c_str());
   };
 
-  // 1. ingest (resumable by itself).
+  // A plan is cheap to recompute; an existing one must be the same plan.
+  auto keep_or_write = [&](const mix::Plan& plan, const std::string& plan_dir, const std::string& plan_text) {
+    if (fs::exists(plan_dir + "/plan.json")) {
+      const auto old = mix::read_plan(plan_dir);
+      json a = json::parse(old.json);
+      a.erase("files");
+      json b = json::parse(plan_text);
+      // The store is identified by its manifest's hash; its recorded path depends on where plans are written from.
+      for (json* x : {&a, &b}) {
+        if (x->contains("store")) {
+          (*x)["store"].erase("path");
+          (*x)["store"].erase("relative_to");
+        }
+        if (x->contains("estimate"))  // a trimmed plan's record of its selection: paths too
+          for (const char* k : {"selection_plan", "sample_store"}) (*x)["estimate"].erase(k);
+      }
+      // Plans from before exact budgets lack the field: name the cause, as no setting reproduces them.
+      if (a != b && !a.contains("exact_budgets"))
+        throw Error(plan_dir + ": holds a plan from an older longctx (whole documents, before exact budgets); remove it (and " + out +
+                    "/packed) to replan");
+      if (a != b) throw Error(plan_dir + ": holds a plan made with other settings; remove it (and " + out + "/packed) to replan");
+      say("plan " + plan_dir + " is up to date (" + std::to_string(plan.entries.size()) + " entries)");
+    } else {
+      mix::write_plan(plan, plan_dir);
+      say("planned " + std::to_string(plan.tokens) + " tokens (" + plan.options.strategy + ") -> " + plan_dir);
+    }
+  };
+
+  // 1. ingest (resumable by itself). With "tokenize": "kept", first the fast pass (a sample
+  // store) and the selection plan, then an ingest of just the selection's documents.
   ingest::IngestOptions& io = k.io;
   Progress progress("ingest", false);
   io.progress = [&](uint64_t b, uint64_t) { progress.bytes(b); };
+  const std::string sel_dir = out + "/selection";
+  if (k.kept) {
+    ingest::IngestOptions so = io;
+    so.out = out + "/sample";
+    so.selection = {"sample", k.sample_rate, k.sample_seed};
+    const auto ss = ingest::ingest(so);
+    say(ss.already_complete ? "sample store " + so.out + " is complete"
+                            : "fast pass: " + std::to_string(ss.manifest.documents) + " documents, sample of " +
+                                  std::to_string(ss.manifest.tokens) + " tokens -> " + so.out);
+    const store::StoreReader sample(so.out);
+    const mix::Plan sel = mix::make_selection(sample, k.mo, k.margin);
+    keep_or_write(sel, sel_dir, sel.to_json());
+    auto lines = mix::read_selection(sel_dir);
+    io.selection = lines.selection;
+    io.select_lines = std::move(lines.lines);
+  }
   const auto is = ingest::ingest(io);
   say(is.already_complete ? "store " + io.out + " is complete (" + std::to_string(is.manifest.documents) + " documents)"
                           : "ingested " + std::to_string(is.manifest.documents) + " documents, " + std::to_string(is.manifest.tokens) +
@@ -319,33 +381,13 @@ int run(const std::string& config_path, bool quiet) {
     f.commit();
   }
 
-  // 3. mix: the plan is cheap to recompute; an existing one must be the same plan.
+  // 3. mix (with "kept": the trim of the selection to exact budgets).
   const mix::MixOptions& mo = k.mo;
-  const mix::Plan plan = mix::make_plan(st, mo);
+  const mix::Plan plan = k.kept ? mix::trim_plan(st, sel_dir) : mix::make_plan(st, mo);
   const std::string plan_text = plan.to_json();  // serialised once: compared, reported, rendered
   const json plan_json = json::parse(plan_text);
   const std::string plan_dir = out + "/plan";
-  if (fs::exists(plan_dir + "/plan.json")) {
-    const auto old = mix::read_plan(plan_dir);
-    json a = json::parse(old.json);
-    a.erase("files");
-    json b = plan_json;
-    // The store is identified by its manifest's hash; its recorded path depends on where plans are written from.
-    for (json* x : {&a, &b})
-      if (x->contains("store")) {
-        (*x)["store"].erase("path");
-        (*x)["store"].erase("relative_to");
-      }
-    // Plans from before exact budgets lack the field: name the cause, as no setting reproduces them.
-    if (a != b && !a.contains("exact_budgets"))
-      throw Error(plan_dir + ": holds a plan from an older longctx (whole documents, before exact budgets); remove it (and " + out +
-                  "/packed) to replan");
-    if (a != b) throw Error(plan_dir + ": holds a plan made with other settings; remove it (and " + out + "/packed) to replan");
-    say("plan " + plan_dir + " is up to date (" + std::to_string(plan.entries.size()) + " entries)");
-  } else {
-    mix::write_plan(plan, plan_dir);
-    say("planned " + std::to_string(plan.tokens) + " tokens (" + mo.strategy + ") -> " + plan_dir);
-  }
+  keep_or_write(plan, plan_dir, plan_text);
 
   // 4. pack.
   std::string packed_json;

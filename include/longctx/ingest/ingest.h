@@ -24,6 +24,13 @@ struct IngestOptions {
   std::string eos_token;     // which one; empty: </s>, <|end_of_text|> or <|endoftext|>, the first found
   bool parse_special = false;
   bool strict = false;       // a bad line is fatal instead of skipped and counted
+  // Tokenize only what the plan keeps (docs/tokenize-kept.md). selection.kind "sample": the fast
+  // first pass: every document is parsed and recorded with its characters, tokenized only when its
+  // coin (sample_coin below) falls under selection.rate. "subset": only the lines select_lines
+  // names are parsed and tokenized (per input, by index in the full input list: sorted line
+  // numbers, 0 for a whole-file text input); the caller fills both from a selection plan.
+  store::Selection selection;
+  std::vector<std::vector<uint64_t>> select_lines;
   int threads = 1;
   uint64_t task_id = 0, task_count = 1;
   double checkpoint_seconds = 30;  // 0: after every block of lines (tests)
@@ -41,6 +48,11 @@ struct IngestSummary {
 };
 
 IngestSummary ingest(const IngestOptions& options);
+
+// The sample's coin: whether document (input, line) of a sample store is tokenized, a pure
+// function of (seed, input index in the full input list, line), so that every thread and task
+// count samples the same documents.
+bool sample_coin(uint64_t seed, double rate, uint64_t input, uint64_t line);
 
 // Where task ID of COUNT writes its store under OUT: OUT/tasks/ID-of-COUNT.
 std::string task_dir(const std::string& out, uint64_t id, uint64_t count);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,12 +66,37 @@ struct Plan {
   // the contiguous text the model trains on).
   std::map<std::string, double> before_domains, after_domains;
   std::vector<std::pair<std::string, double>> before_bins, after_bins;
+  // A JSON object written as plan.json's "estimate" when not empty: how a plan made on estimated
+  // lengths (estimate.h) came about.
+  std::string estimate_json;
 
   std::string to_json() const;
 };
 
-// Throws Error (one line) for bad options and, unless allow_shortfall, for unmet budgets.
+// What a plan is made over: a store's manifest (domains and their tokens), its folder, and one
+// length and DocRecord per document. Usually a store as it is; for a sample store
+// (estimate.h), the same documents with estimated lengths and domain totals.
+class PlanSource {
+ public:
+  PlanSource(const store::Manifest& m, std::string dir, std::span<const int32_t> lengths, std::span<const store::DocRecord> docs)
+      : m_(m), dir_(std::move(dir)), lengths_(lengths), docs_(docs) {}
+  explicit PlanSource(const store::StoreReader& st) : PlanSource(st.manifest(), st.dir(), st.data().lengths(), st.docs()) {}
+  const store::Manifest& manifest() const { return m_; }
+  const std::string& dir() const { return dir_; }
+  std::span<const int32_t> lengths() const { return lengths_; }
+  std::span<const store::DocRecord> docs() const { return docs_; }
+
+ private:
+  const store::Manifest& m_;
+  std::string dir_;
+  std::span<const int32_t> lengths_;
+  std::span<const store::DocRecord> docs_;
+};
+
+// Throws Error (one line) for bad options and, unless allow_shortfall, for unmet budgets. A
+// sample store (ingest --sample-rate) is refused: its lengths are a sample's (estimate.h plans it).
 Plan make_plan(const store::StoreReader& store, const MixOptions& options);
+Plan make_plan(const PlanSource& source, const MixOptions& options);
 
 // PLAN/plan.json and PLAN/entries.bin, each written atomically, plan.json last.
 void write_plan(const Plan& plan, const std::string& dir);

@@ -62,6 +62,21 @@ struct FileStats {
   std::string xxh128;
 };
 
+// Which documents of the inputs a store holds tokens for (docs/formats/store.md, "Selections").
+// kind "" (the usual store): every document, tokenized. "sample" (ingest --sample-rate: the fast
+// first pass of "tokenize only what the plan keeps"): every document recorded with its characters,
+// tokens only for a seeded sample (the others have length 0), so that mix can estimate lengths.
+// "subset" (ingest --select PLAN): only the documents a selection plan over a sample store names.
+struct Selection {
+  std::string kind;
+  double rate = 0;             // sample: the probability that a document is tokenized
+  uint64_t seed = 0;           // sample: seed of the per-document coin
+  std::string plan_xxh128;     // subset: the selection plan's entries.bin
+  std::string scan_run;        // subset: the run fingerprint of the sample store the plan is over
+  uint64_t documents = 0;      // subset: documents the plan names (the store may hold fewer: skipped lines)
+  bool empty() const { return kind.empty(); }
+};
+
 // Every skipped line is counted by reason; the first kMaxListedSkips are also listed by input:line.
 inline constexpr size_t kMaxListedSkips = 10000;
 
@@ -84,6 +99,7 @@ struct Manifest {
   std::map<std::string, uint64_t> skipped_by_reason;
   std::vector<SkippedLine> skipped_lines;  // at most kMaxListedSkips, in input order
   std::map<std::string, FileStats> files;  // data.bin, data.idx, docs.bin
+  Selection selection;  // empty for a store of every document (the manifest then has no "selection")
   // Array-task stores only: which slice of which run this is.
   bool is_task = false;
   uint64_t task_id = 0, task_count = 1, task_inputs_total = 0;
