@@ -186,6 +186,16 @@ def seeds_store_manifest(longctx):
                         "--out", store, src], check=True)
         m = open(os.path.join(store, "manifest.json"), "rb").read()
         put("store_manifest", "ingest", m.replace(d.encode(), b"/tmp/x"))
+        # The two selections of "tokenize only what the plan keeps" (docs/tokenize-kept.md).
+        sample = os.path.join(d, "sample")
+        subprocess.run([longctx, "ingest", "-q", "--tokenizer", os.path.join(ROOT, "data", "tokenizers", "llama2", "tokenizer.json"),
+                        "--out", sample, "--sample-rate", "0.5", src], check=True)
+        m = open(os.path.join(sample, "manifest.json"), "rb").read()
+        put("store_manifest", "sample", m.replace(d.encode(), b"/tmp/x"))
+        subset = m.replace(b'"kind": "sample",\n    "rate": 0.5,\n    "seed": 0',
+                           b'"kind": "subset",\n    "plan_entries_xxh128": "0123456789abcdef0123456789abcdef",\n    "scan_run": "x",\n    "documents": 2')
+        assert subset != m
+        put("store_manifest", "subset", subset.replace(d.encode(), b"/tmp/x"))
 
 
 SEP = b"\n--8<--\n"
