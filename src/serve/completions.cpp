@@ -178,18 +178,20 @@ size_t stop_prefix_at_end(std::string_view text, const std::vector<std::string>&
 class ChoiceStream {
  public:
   using Send = std::function<bool(json)>;
+  // The logprobs object of positions [k0, k1) of prompt + completion (null without logprobs).
+  using Logprobs = std::function<json(size_t k0, size_t k1)>;
   ChoiceStream(const tokenizer::Tokenizer* tok, std::span<const uint32_t> context, const std::vector<std::string>& stop, uint64_t index,
-               Send send)
-      : tok_(tok), context_(context), stop_(stop), index_(index), send_(std::move(send)) {}
+               Send send, Logprobs lp, size_t prompt_tokens)
+      : tok_(tok), context_(context), stop_(stop), index_(index), send_(std::move(send)), lp_(std::move(lp)), p_(prompt_tokens) {}
 
   // echo: the prompt first, as its own chunk.
-  bool prompt(const std::string& text, const std::vector<uint32_t>& ids) { return send_(chunk(text, ids, nullptr)); }
+  bool prompt(const std::string& text, const std::vector<uint32_t>& ids) { return send_(chunk(text, ids, 0, ids.size(), nullptr)); }
 
   // After each generated token that does not end the choice; `full` is the completion so far.
   bool token(const std::vector<uint32_t>& out, const std::string& full) {
     if (!tok_) {
       sent_ids_ = out.size();
-      return send_(chunk("", {out.back()}, nullptr));
+      return send_(chunk("", {out.back()}, p_ + out.size() - 1, p_ + out.size(), nullptr));
     }
     size_t settled = out.size();
     while (settled > 0 && is_byte_token(*tok_, out[settled - 1])) --settled;
@@ -202,20 +204,24 @@ class ChoiceStream {
     std::vector<uint32_t> ids(out.begin() + static_cast<ptrdiff_t>(sent_ids_), out.end());
     const std::string delta = text.substr(sent_.size());
     sent_ = std::move(text);
+    const size_t from = sent_ids_;
     sent_ids_ = out.size();
-    return send_(chunk(delta, ids, nullptr));
+    return send_(chunk(delta, ids, p_ + from, p_ + out.size(), nullptr));
   }
 
   // The choice's last chunk: the rest of its text, finish_reason set.
   bool finish(const std::string& completion, const std::vector<uint32_t>& out, const std::string& reason) {
     const std::string rest = completion.compare(0, sent_.size(), sent_) == 0 ? completion.substr(sent_.size()) : "";
-    std::vector<uint32_t> ids(out.begin() + static_cast<ptrdiff_t>(std::min(sent_ids_, out.size())), out.end());
-    return send_(chunk(rest, ids, reason.c_str()));
+    const size_t from = std::min(sent_ids_, out.size());
+    std::vector<uint32_t> ids(out.begin() + static_cast<ptrdiff_t>(from), out.end());
+    return send_(chunk(rest, ids, p_ + from, p_ + out.size(), reason.c_str()));
   }
 
  private:
-  json chunk(const std::string& text, const std::vector<uint32_t>& ids, const char* finish) const {
-    json c = {{"text", text}, {"index", index_}, {"logprobs", nullptr}, {"finish_reason", finish ? json(finish) : json()}};
+  // A chunk of tokens [k0, k1) of prompt + completion: their log-probabilities with logprobs, so
+  // that the chunks' lists concatenate to the non-streamed choice's.
+  json chunk(const std::string& text, const std::vector<uint32_t>& ids, size_t k0, size_t k1, const char* finish) const {
+    json c = {{"text", text}, {"index", index_}, {"logprobs", lp_ ? lp_(k0, k1) : json()}, {"finish_reason", finish ? json(finish) : json()}};
     c["token_ids"] = ids;
     return c;
   }
@@ -225,8 +231,65 @@ class ChoiceStream {
   const std::vector<std::string>& stop_;
   uint64_t index_;
   Send send_;
+  Logprobs lp_;
+  size_t p_;  // prompt tokens: completion token j is position p_ + j
   std::string sent_;
   size_t sent_ids_ = 0;
+};
+
+// A choice's logprobs object (OpenAI's completions: tokens, token_logprobs, top_logprobs,
+// text_offset) for positions of prompt + completion, built in order: the streamed chunks' parts
+// and the whole choice's (a second builder) hold the same entries. Position k < prompt size is a
+// prompt token (echo: the first has no log-probability), else completion token k - prompt size.
+class LogprobsBuilder {
+ public:
+  LogprobsBuilder(const tokenizer::Tokenizer* tok, const std::vector<uint32_t>& prompt, const std::vector<uint32_t>& out,
+                  const std::vector<Position>& prompt_pos, const std::vector<Position>& out_pos, size_t first_offset)
+      : tok_(tok), prompt_(prompt), out_(out), prompt_pos_(prompt_pos), out_pos_(out_pos), offset_(first_offset) {}
+
+  json part(size_t k0, size_t k1) {
+    json tokens = json::array(), values = json::array(), tops = json::array(), offsets = json::array();
+    for (size_t k = k0; k < k1; ++k) {
+      const Position* pos = k < prompt_.size() ? (k == 0 ? nullptr : &prompt_pos_[k - 1]) : &out_pos_[k - prompt_.size()];
+      const std::string text = piece(k, at(k));
+      tokens.push_back(text);
+      offsets.push_back(offset_);
+      offset_ += codepoints(text);
+      if (!pos) {
+        values.push_back(nullptr);
+        tops.push_back(nullptr);
+        continue;
+      }
+      values.push_back(pos->logprob);
+      // The `logprobs` most likely tokens, most likely first, and the chosen one (OpenAI: up to
+      // logprobs + 1 entries); tokens with the same text keep the higher log-probability.
+      json top = json::object();
+      for (const auto& [id, lp] : pos->top) {
+        const std::string t = piece(k, id);
+        if (!top.contains(t)) top[t] = lp;
+      }
+      if (!top.contains(text)) top[text] = pos->logprob;
+      tops.push_back(std::move(top));
+    }
+    return {{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
+  }
+
+ private:
+  uint32_t at(size_t k) const { return k < prompt_.size() ? prompt_[k] : out_[k - prompt_.size()]; }
+  // The text of `id` at position k: its continuation of the kPieceContext tokens before k.
+  std::string piece(size_t k, uint32_t id) const {
+    if (!tok_) return std::to_string(id);
+    std::vector<uint32_t> ctx;
+    for (size_t i = k > kPieceContext ? k - kPieceContext : 0; i < k; ++i) ctx.push_back(at(i));
+    return continuation(*tok_, ctx, std::span<const uint32_t>(&id, 1));
+  }
+
+  const tokenizer::Tokenizer* tok_;
+  const std::vector<uint32_t>& prompt_;
+  const std::vector<uint32_t>& out_;
+  const std::vector<Position>& prompt_pos_;
+  const std::vector<Position>& out_pos_;
+  size_t offset_;
 };
 
 // One choice: prompt → completion (stop strings, EOS, max_tokens), as OpenAI's choice object plus
@@ -253,14 +316,18 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
   const std::span<const uint32_t> context(prompt.data() + (prompt.size() > kPieceContext ? prompt.size() - kPieceContext : 0),
                                           std::min(prompt.size(), kPieceContext));
   const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt) : "";
+  std::vector<uint32_t> out;
+  const size_t first_offset = p.echo ? 0 : codepoints(prompt_text);
+  LogprobsBuilder streamed_lp(tok, prompt, out, prompt_pos, out_pos, first_offset);
   std::optional<ChoiceStream> stream;
-  if (send) stream.emplace(tok, context, p.stop, index, *send);
+  if (send)
+    stream.emplace(tok, context, p.stop, index, *send,
+                   want_lp ? ChoiceStream::Logprobs([&](size_t k0, size_t k1) { return streamed_lp.part(k0, k1); }) : nullptr, prompt.size());
   auto client_gone = [&] {
     *gone = true;
     return json();
   };
   if (stream && p.echo && !stream->prompt(prompt_text, prompt)) return client_gone();
-  std::vector<uint32_t> out;
   std::string finish = "length", completion;
   bool stopped = false;
   const auto& eos = model.config().eos_token_ids;
@@ -294,43 +361,9 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
   if (p.echo) shown.insert(shown.begin(), prompt.begin(), prompt.end());
   json choice = {{"text", p.echo ? prompt_text + completion : completion}, {"index", index}, {"logprobs", nullptr}, {"finish_reason", finish}};
   choice["token_ids"] = shown;  // an extension: exactly which tokens (clients working in token space)
-  if (want_lp) {
-    // all = prompt + out; a token at all[k]'s text is its continuation of the kPieceContext before it.
-    std::vector<uint32_t> all = prompt;
-    all.insert(all.end(), out.begin(), out.end());
-    auto piece = [&](size_t k, uint32_t id) -> std::string {
-      if (!tok) return std::to_string(id);
-      const size_t from = k > kPieceContext ? k - kPieceContext : 0;
-      return continuation(*tok, std::span<const uint32_t>(all.data() + from, k - from), std::span<const uint32_t>(&id, 1));
-    };
-    json tokens = json::array(), values = json::array(), tops = json::array(), offsets = json::array();
-    size_t offset = p.echo ? 0 : codepoints(prompt_text);
-    auto add = [&](size_t k, const Position* pos) {
-      const std::string text = piece(k, all[k]);
-      tokens.push_back(text);
-      offsets.push_back(offset);
-      offset += codepoints(text);
-      if (!pos) {
-        values.push_back(nullptr);
-        tops.push_back(nullptr);
-        return;
-      }
-      values.push_back(pos->logprob);
-      // The `logprobs` most likely tokens, most likely first, and the chosen one (OpenAI: up to
-      // logprobs + 1 entries); tokens with the same text keep the higher log-probability.
-      json top = json::object();
-      for (const auto& [id, lp] : pos->top) {
-        const std::string t = piece(k, id);
-        if (!top.contains(t)) top[t] = lp;
-      }
-      if (!top.contains(text)) top[text] = pos->logprob;
-      tops.push_back(std::move(top));
-    };
-    if (p.echo)
-      for (size_t k = 0; k < prompt.size(); ++k) add(k, k == 0 ? nullptr : &prompt_pos[k - 1]);
-    for (size_t j = 0; j < out.size(); ++j) add(prompt.size() + j, &out_pos[j]);
-    choice["logprobs"] = {{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
-  }
+  if (want_lp)
+    choice["logprobs"] = LogprobsBuilder(tok, prompt, out, prompt_pos, out_pos, first_offset)
+                             .part(p.echo ? 0 : prompt.size(), prompt.size() + out.size());
   return choice;
 }
 
@@ -396,8 +429,6 @@ void parse_stream(const json& req, Request& p) {
     if (!v->is_boolean()) bad("stream", "a boolean", *v);
     p.stream = v->get<bool>();
   }
-  if (p.stream && p.logprobs >= 0)
-    throw BadRequest{400, "logprobs: not supported with stream (send one or the other)", "logprobs"};
   const json* v = field(req, "stream_options");
   if (!v) return;
   if (!p.stream) throw BadRequest{400, "stream_options: only supported with stream true, found " + describe(*v), "stream_options"};

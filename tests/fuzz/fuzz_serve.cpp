@@ -1,7 +1,7 @@
 // serve's POST /v1/completions body -> Completions::complete on a tiny model (zero weights, the
 // tiny tokenizer, max_context 48): an answer that is JSON, or a BadRequest (4xx naming the field),
 // never another exception (a 500) or a crash. With stream true, differential: the events are
-// well formed and each choice's deltas concatenate to the non-streamed text and token ids.
+// well formed and each choice's deltas concatenate to the non-streamed text, token ids and logprobs.
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -42,6 +42,7 @@ struct Streamed {
   std::map<uint64_t, std::string> text;
   std::map<uint64_t, nlohmann::json> ids;
   std::map<uint64_t, std::string> finish;
+  std::map<uint64_t, nlohmann::json> logprobs;  // the chunks' logprobs lists, concatenated
 };
 
 Streamed parse_events(const std::string& events) {
@@ -63,6 +64,12 @@ Streamed parse_events(const std::string& events) {
       if (s.finish.count(i)) __builtin_trap();  // nothing after a choice's last chunk
       s.text[i] += c.at("text").get<std::string>();
       for (const auto& id : c.at("token_ids")) s.ids[i].push_back(id);
+      if (!c.at("logprobs").is_null())
+        for (const char* k : {"tokens", "token_logprobs", "top_logprobs", "text_offset"}) {
+          auto& acc = s.logprobs[i];
+          if (!acc.contains(k)) acc[k] = nlohmann::json::array();
+          for (const auto& x : c.at("logprobs").at(k)) acc[k].push_back(x);
+        }
       if (!c.at("finish_reason").is_null()) s.finish[i] = c.at("finish_reason").get<std::string>();
     }
   }
@@ -78,8 +85,11 @@ void check_stream(const std::string& body) {
   for (const auto& c : whole.at("choices")) {
     const uint64_t i = c.at("index").get<uint64_t>();
     const auto ids = s.ids.count(i) ? s.ids.at(i) : nlohmann::json::array();
+    // Logprobs: every chunk carries its tokens' entries, so the lists concatenate to the whole
+    // choice's (both null without logprobs).
+    const nlohmann::json got = s.logprobs.count(i) ? s.logprobs.at(i) : nlohmann::json();
     if (!s.text.count(i) || s.text.at(i) != c.at("text").get<std::string>() || ids != c.at("token_ids") ||
-        s.finish.at(i) != c.at("finish_reason").get<std::string>()) {
+        s.finish.at(i) != c.at("finish_reason").get<std::string>() || got != c.at("logprobs")) {
       std::fprintf(stderr, "streamed choice %llu differs from the non-streamed one\n", static_cast<unsigned long long>(i));
       __builtin_trap();
     }

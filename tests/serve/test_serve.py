@@ -208,8 +208,23 @@ with tempfile.TemporaryDirectory() as tmp:
         sst, _, events = stream_call({"prompt": prompt, "max_tokens": 3, "stream": True})
         check("stream without stream_options: no usage field, no usage chunk",
               sst == 200 and events[-1] == "[DONE]" and all("usage" not in e and e["choices"] for e in events[:-1]), events)
-        for body, fld in (({"prompt": prompt, "stream": True, "logprobs": 1}, "logprobs"),
-                          ({"prompt": prompt, "stream_options": {"include_usage": True}}, "stream_options"),
+        # stream with logprobs: each chunk carries its tokens' entries; per choice the chunks' lists
+        # concatenate to the non-streamed logprobs object (echo: the prompt's chunk first).
+        for name, body in (("echo, n = 2", {"prompt": text_prompt, "max_tokens": 10, "temperature": 1.3, "seed": 5, "n": 2, "logprobs": 2,
+                                            "echo": True}),
+                           ("stop", dict(base_body, stop=stop1, logprobs=3)),
+                           ("token ids", {"prompt": prompt, "max_tokens": 7, "temperature": 0.9, "seed": 8, "logprobs": 0})):
+            st, want = call("POST", "/v1/completions", body)
+            sst, _, events = stream_call(dict(body, stream=True))
+            got = {}
+            for e in events:
+                for c in (e["choices"] if isinstance(e, dict) else []):
+                    acc = got.setdefault(c["index"], {k: [] for k in ("tokens", "token_logprobs", "top_logprobs", "text_offset")})
+                    for k in acc:
+                        acc[k] += (c["logprobs"] or {}).get(k, [])
+            check(f"stream with logprobs ({name}): the chunks' logprobs concatenate to the non-streamed ones",
+                  st == 200 and sst == 200 and got == {c["index"]: c["logprobs"] for c in want["choices"]}, (want, got))
+        for body, fld in (({"prompt": prompt, "stream_options": {"include_usage": True}}, "stream_options"),
                           ({"prompt": prompt, "stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
                           ({"prompt": prompt, "stream": True, "stream_options": {"x": True}}, "stream_options"),
                           ({"prompt": prompt, "stream": True, "stream_options": []}, "stream_options")):

@@ -83,7 +83,7 @@ def valid_bodies():
 INVALID = [  # (what to send, expected status)
     ({"raw": b'{"prompt": [1, 2'}, 400),
     ({"body": {"prompt": [1], "temperature": 3}}, 400),
-    ({"body": {"prompt": [1], "stream": True, "logprobs": 2}}, 400),
+    ({"body": {"prompt": [1], "stream": True, "stream_options": {"include_usage": 1}}}, 400),
     ({"body": {"prompt": [1] * 10000}}, 413),
     ({"body": {"prompt": [1] * 290, "max_tokens": 20, "stream": True}}, 413),
     ({"path": "/v1/nowhere", "body": {"prompt": [1]}}, 404),
