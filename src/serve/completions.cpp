@@ -128,13 +128,14 @@ uint32_t sample(const std::vector<float>& last, const Request& p, Rng& rng) {
 
 // The text `ids` add after `context` (decode(context + ids) less decode(context)), so a token gets
 // the leading space a tokenizer drops at the start of a text; decode(ids) where that fails.
+// Ids the tokenizer lacks (a model's padded vocabulary) decode to nothing, as in HF.
 std::string continuation(const tokenizer::Tokenizer& tok, std::span<const uint32_t> context, std::span<const uint32_t> ids) {
-  if (context.empty()) return tok.decode(ids);
+  if (context.empty()) return tok.decode(ids, false, true);
   std::vector<uint32_t> all(context.begin(), context.end());
   all.insert(all.end(), ids.begin(), ids.end());
-  const std::string full = tok.decode(all), pre = tok.decode(context);
+  const std::string full = tok.decode(all, false, true), pre = tok.decode(context, false, true);
   if (full.size() >= pre.size() && full.compare(0, pre.size(), pre) == 0) return full.substr(pre.size());
-  return tok.decode(ids);
+  return tok.decode(ids, false, true);
 }
 
 // One position's log-probabilities: the chosen token's and the `logprobs` most likely.
@@ -315,7 +316,7 @@ json run_choice(const model::Model& model, const tokenizer::Tokenizer* tok, cons
   }
   const std::span<const uint32_t> context(prompt.data() + (prompt.size() > kPieceContext ? prompt.size() - kPieceContext : 0),
                                           std::min(prompt.size(), kPieceContext));
-  const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt) : "";
+  const std::string prompt_text = tok && (p.echo || want_lp) ? tok->decode(prompt, false, true) : "";
   std::vector<uint32_t> out;
   const size_t first_offset = p.echo ? 0 : codepoints(prompt_text);
   LogprobsBuilder streamed_lp(tok, prompt, out, prompt_pos, out_pos, first_offset);

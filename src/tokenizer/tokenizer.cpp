@@ -40,13 +40,15 @@ const std::string& Tokenizer::content_hash() const { return impl_->hash; }
 const std::vector<uint32_t>& Tokenizer::prefix_ids() const { return impl_->prefix_ids; }
 const std::vector<uint32_t>& Tokenizer::suffix_ids() const { return impl_->suffix_ids; }
 
-std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special) const {
+std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special, bool skip_unknown) const {
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (const uint32_t id : ids) {
-    if (id >= impl_->id_to_token.size() || impl_->id_to_token[id].empty())
+    if (id >= impl_->id_to_token.size() || impl_->id_to_token[id].empty()) {
+      if (skip_unknown) continue;
       throw Error("token id " + std::to_string(id) + " is not in the vocabulary of " + impl_->origin + " (size " +
                   std::to_string(impl_->id_to_token.size()) + ")");
+    }
     if (skip_special && impl_->special[id]) continue;
     tokens.emplace_back(impl_->id_to_token[id]);
   }

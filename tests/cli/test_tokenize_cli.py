@@ -180,6 +180,16 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("[1, 2]\n[99999999]\n")
     expect_error("decode: id outside the vocabulary", ["decode", "--tokenizer", TOK["llama2"], bad],
                  f"longctx: {bad}:2: token id 99999999 is not in the vocabulary")
+    # --skip-unknown: Hugging Face's decode leaves ids it lacks out (tests/oracle/hf.mjs); so do we.
+    with open(bad, "w") as f:
+        f.write("[1, 450, 40000, 1900, 3114]\n[99999999, 29871, 13]\n[32000]\n")
+    hf_out = os.path.join(tmp, "hf.out")
+    hf = subprocess.run(["node", os.path.join(ROOT, "tests/oracle/hf.mjs"), "decode", TOK["llama2"], bad, hf_out], capture_output=True, text=True)
+    r = subprocess.run([LONGCTX, "decode", "--tokenizer", TOK["llama2"], "--skip-unknown", bad], capture_output=True, text=True)
+    check("decode --skip-unknown: Hugging Face's text for ids outside the vocabulary (left out)",
+          hf.returncode == 0 and r.returncode == 0 and r.stdout == open(hf_out).read() and '"<s> The best style"' in r.stdout,
+          (hf.stderr, r.stdout, r.stderr))
+    os.remove(hf_out)
     expect_error("unknown flag", ["tokenize", "--tokenizer", TOK["llama2"], "--frobnicate", bad], "--frobnicate", rc=2)
 
     # An error deep in a large input, with several threads: the right line, and --out untouched.

@@ -48,6 +48,10 @@ TEST_F(TinySentencePiece, Decode) {
   EXPECT_EQ(t->decode(Ids{12, 3, 4}), "a\xC3\xA9");
   EXPECT_EQ(t->decode(Ids{3, 3}), "\xEF\xBF\xBD\xEF\xBF\xBD");  // invalid UTF-8: one U+FFFD per byte
   EXPECT_THROW(t->decode(Ids{14}), Error);
+  // skip_unknown: an id the tokenizer lacks is left out, as HF's decode filters it (what model
+  // outputs with a padded vocabulary need); the same text as without it.
+  EXPECT_EQ(t->decode(Ids{1, 14, 5, 11, 1000000}, false, true), t->decode(Ids{1, 5, 11}));
+  EXPECT_EQ(t->decode(Ids{14, 12, 3, 14, 4}, true, true), t->decode(Ids{12, 3, 4}, true));
 }
 
 TEST(Tokenizer, EncoderReusesItsCacheWithoutChangingResults) {

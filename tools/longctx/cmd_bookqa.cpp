@@ -59,7 +59,7 @@ int run(BookQaArgs& a) {
     const auto full = tok->encode(prompt);
     const auto ids = eval::truncate_middle(full, max_len);
     const auto gen = backend.generate(ids);
-    const std::string pred = tok->decode(gen, true);
+    const std::string pred = tok->decode(gen, true, true);
     json j;
     j["id"] = json::parse(r.id);
     j["prompt_tokens"] = ids.size();

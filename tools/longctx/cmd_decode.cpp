@@ -18,7 +18,7 @@ struct DecodeArgs {
   std::string input = "-";
   std::string out = "-";
   int threads = 0;
-  bool skip_special = false;
+  bool skip_special = false, skip_unknown = false;
 };
 
 class DecodeLines : public LineProcessor {
@@ -44,7 +44,7 @@ class DecodeLines : public LineProcessor {
     }
     std::string text;
     try {
-      text = tok_.decode(ids_, args_.skip_special);
+      text = tok_.decode(ids_, args_.skip_special, args_.skip_unknown);
     } catch (const Error& e) {
       throw Error(where() + e.what());
     }
@@ -84,6 +84,8 @@ Run add_decode(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "worker threads (0 = one per core)")->check(CLI::NonNegativeNumber);
   sub->add_flag("--skip-special", a->skip_special, "leave special tokens out of the text");
+  sub->add_flag("--skip-unknown", a->skip_unknown,
+                "leave ids the tokenizer lacks out of the text, as Hugging Face's decode does (default: such an id is an error)");
   return [a] { return run(*a); };
 }
 

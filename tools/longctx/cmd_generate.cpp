@@ -78,7 +78,7 @@ int run(const GenerateArgs& a) {
     if (!a.ignore_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) break;
     if (i + 1 < a.max_new) s.forward(std::span<const uint32_t>(&next, 1), &logits);
   }
-  const std::string text = tok ? tok->decode(out, true) : std::string();
+  const std::string text = tok ? tok->decode(out, true, true) : std::string();
   if (a.json) {
     std::string j = "{\"ids\": ";
     text::append_ids_json(j, out);

@@ -195,7 +195,7 @@ int run(NeedleArgs& a) {
       const auto t1 = std::chrono::steady_clock::now();
       const auto ids = backend.generate(plan.prompt);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-      const std::string response = tok->decode(ids, true);
+      const std::string response = tok->decode(ids, true, true);
       const auto sc = eval::score_needle(response, a.spec.answer);
       const bool ruler = a.ruler.keys > 0;
       json t;

@@ -55,8 +55,10 @@ class Tokenizer {
   const std::vector<uint32_t>& prefix_ids() const;
   const std::vector<uint32_t>& suffix_ids() const;
 
-  // HF's decode(ids, skip_special_tokens). Throws Error for an id outside the vocabulary.
-  std::string decode(std::span<const uint32_t> ids, bool skip_special = false) const;
+  // HF's decode(ids, skip_special_tokens). An id outside the vocabulary (past its end, or in a
+  // hole of it) throws Error, or with skip_unknown is left out as HF's decode leaves it out: what
+  // decodes a model's output uses that (a model's vocab_size is often padded past the tokenizer's).
+  std::string decode(std::span<const uint32_t> ids, bool skip_special = false, bool skip_unknown = false) const;
 
   // Convenience for one-off calls; use an Encoder for many texts.
   std::vector<uint32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
