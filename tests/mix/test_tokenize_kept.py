@@ -298,6 +298,30 @@ with tempfile.TemporaryDirectory() as tmp:
           "--out", os.path.join(tmp, "x7"))
     fails("a corpus too small for the budget", "has an estimated", "mix", sample, "--strategy", "per-source", "--tokens", "100M", "--seed",
           "1", "--out", os.path.join(tmp, "x8"))
+    # A domain with a budget but only short documents, none kept (--keep-short 0): under
+    # --allow-shortfall the selection takes none of its documents, so the subset store lacks the
+    # domain; the trim must still report its whole budget as short, not plan silently without it.
+    absent = os.path.join(tmp, "absent")
+    os.makedirs(absent)
+    rng = random.Random(3)
+    with open(os.path.join(absent, "c.jsonl"), "w") as f:
+        for i in range(200):
+            long_doc = i % 2 == 0
+            f.write(json.dumps({"text": " ".join(rng.choice(["the", "of", "whale", "sea", "ship"]) for _ in range(400 if long_doc else 5)),
+                                "meta": {"redpajama_set_name": "Long" if long_doc else "Short"}}) + "\n")
+    asample, asel, akept, aplan = (os.path.join(absent, x) for x in ("sample", "sel", "kept", "plan"))
+    aargs = ("--strategy", "per-source", "--tokens", "20000", "--long-threshold", "100", "--keep-short", "0", "--seed", "1")
+    ok("absent domain: sample store", "ingest", os.path.join(absent, "c.jsonl"), "--tokenizer", TOK, "--out", asample, "--sample-rate", "0.5",
+       "-q")
+    ok("absent domain: selection", "mix", asample, *aargs, "--allow-shortfall", "--out", asel, "-q")
+    ok("absent domain: subset store", "ingest", os.path.join(absent, "c.jsonl"), "--tokenizer", TOK, "--out", akept, "--select", asel, "-q")
+    r = ok("absent domain: trim", "mix", akept, "--trim", asel, "--out", aplan)
+    sel_budget = read_plan(asel)[0]["estimate"]["domains"]["Short"]["budget"]
+    check("absent domain: the trim names the domain and its whole budget as short",
+          sel_budget > 0 and f"domain Short fell {sel_budget} tokens short of its budget of {sel_budget}" in r.stdout + r.stderr,
+          r.stdout + r.stderr)
+    check("absent domain: the plan's notes say it too", any("domain Short fell" in n for n in read_plan(aplan)[0]["notes"]))
+
     # The corpus changed between the passes: the trim names the input.
     changed = os.path.join(tmp, "changed")
     shutil.copytree(src, changed)
