@@ -31,6 +31,7 @@ THETA0=${THETA0:-10000} THETA1=${THETA1:-100000}
 SEED=${SEED:-20240215}  # pretraining's; continuation seed i (1..SEEDS) is SEED + i
 SEEDS=${SEEDS:-3}
 STRATEGIES=${STRATEGIES:-"original per-source global upsample:RedPajamaBook upsample:RedPajamaGithub cut:$T0"}
+KEEP_SHORT=${KEEP_SHORT:-0.1}  # probability of keeping a short document (the paper's p)
 MAX_REPEAT=${MAX_REPEAT:-4}  # passes over the store a budget may take (upsampling one domain needs more)
 NEEDLE=${NEEDLE:-first}      # needle runs: first (seed 1 of each mixture) | all | none
 CURVE=${CURVE:-1}            # 0: no Figure 3 run
@@ -65,7 +66,7 @@ data() {  # NAME STORE SEQ_LEN SEED MIX-ARGS...
 mix_args() {  # STRATEGY -> its mix options; "long" is longer than the pretraining length (the paper: 4K)
   case $1 in
     original | cut:*) echo "--strategy $1" ;;
-    *) echo "--strategy $1 --long-threshold $T0 --max-repeat $MAX_REPEAT" ;;
+    *) echo "--strategy $1 --long-threshold $T0 --keep-short $KEEP_SHORT --max-repeat $MAX_REPEAT" ;;
   esac
 }
 step "data"
