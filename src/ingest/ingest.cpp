@@ -56,7 +56,9 @@ void append_record(std::string& out, uint64_t line, uint8_t kind, std::string_vi
   char* p = out.data() + old;
   std::memcpy(p, &h, sizeof h);
   p += sizeof h;
-  std::memcpy(p, text.data(), h.text_len);
+  // Guarded: an empty view may hold a null pointer, and memcpy from null is undefined even for 0
+  // bytes (UBSan reports it; a sample store's unsampled documents carry no text).
+  if (h.text_len) std::memcpy(p, text.data(), h.text_len);
   p += h.text_len;
   if (!ids) return;
   if (type == TokenType::kUint16) {
@@ -66,7 +68,7 @@ void append_record(std::string& out, uint64_t line, uint8_t kind, std::string_vi
       p += 2;
     }
   } else {
-    std::memcpy(p, ids->data(), ids->size() * 4);  // ids < 2^31: int32 and uint32 bytes agree
+    if (!ids->empty()) std::memcpy(p, ids->data(), ids->size() * 4);  // ids < 2^31: int32 and uint32 bytes agree
   }
 }
 
