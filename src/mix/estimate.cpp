@@ -250,6 +250,18 @@ Plan trim_plan(const store::StoreReader& kept, const std::string& sel_dir) {
     }
     plan.domains.push_back(r);
   }
+  // A domain the selection took no documents from is not in the subset store; it still gets a row
+  // (after the store's, so no entry refers to it), so its budget counts as short below and the
+  // plan's notes name it, as the exact path's plan would.
+  for (const auto& [name, d] : ed.items()) {
+    if (std::any_of(km.domains.begin(), km.domains.end(), [&](const auto& k) { return k.name == name; })) continue;
+    DomainResult r;
+    r.name = name;
+    r.target_share = d.at("target_share").get<double>();
+    r.budget = d.at("budget").get<uint64_t>();
+    r.available = d.at("estimated_tokens").get<uint64_t>();
+    plan.domains.push_back(r);
+  }
   if (j.contains("domains"))
     for (auto& r : plan.domains)
       if (j["domains"].contains(r.name)) r.passes = j["domains"][r.name].value("passes", 0u);
@@ -313,17 +325,6 @@ Plan trim_plan(const store::StoreReader& kept, const std::string& sel_dir) {
     }
     if (left > 0) short_of = "the selected documents hold " + thousands(o.tokens - left) + " tokens for --tokens " + thousands(o.tokens);
   }
-  // A domain with a budget whose documents the selection never took is not in the subset store,
-  // so it has no row in the plan: name it here (an error, or a note under --allow-shortfall).
-  std::vector<std::string> absent_notes;
-  for (const auto& [name, d] : ed.items()) {
-    const uint64_t budget = d.at("budget").get<uint64_t>();
-    if (budget == 0 || std::any_of(plan.domains.begin(), plan.domains.end(), [&](const DomainResult& r) { return r.name == name; }))
-      continue;
-    short_of += (short_of.empty() ? "" : "; ") + name + " got 0 of a budget of " + thousands(budget) + " tokens";
-    absent_notes.push_back("domain " + name + " fell " + std::to_string(budget) + " tokens short of its budget of " + std::to_string(budget) +
-                           ": the selection took none of its documents (--allow-shortfall)");
-  }
   plan.exact_budgets = !o.whole_docs && (per_domain_budgets(s) || s == "global");
   if (!short_of.empty() && !o.allow_shortfall)
     throw Error(s + ": " + short_of + ": the estimate undershot by more than the margin (" + std::to_string(e.at("margin").get<double>()) +
@@ -334,7 +335,6 @@ Plan trim_plan(const store::StoreReader& kept, const std::string& sel_dir) {
   for (const auto& [name, x] : fb.at("domains").items()) plan.before_domains[name] = x.get<double>();
   for (const auto& [label, x] : fb.at("bins").items()) plan.before_bins.emplace_back(label, x.get<double>());
   summarize_plan(plan);
-  plan.notes.insert(plan.notes.end(), absent_notes.begin(), absent_notes.end());
   uint64_t corpus_docs = 0;
   for (const auto& [name, d] : ed.items()) corpus_docs += d.at("documents").get<uint64_t>();
   ojson t;
