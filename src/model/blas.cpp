@@ -39,4 +39,20 @@ void ensure_blas_kernels(char** argv) {
   execv("/proc/self/exe", argv);  // on failure: carry on with what we have
 }
 
+void single_blas_thread(char** argv) {
+  if (const char* set = std::getenv("LONGCTX_BLAS_SET")) {
+    if (!std::strcmp(set, "data")) {  // ours, read by OpenBLAS at load: processes this one starts choose again
+      unsetenv("LONGCTX_BLAS_SET");
+      unsetenv("OPENBLAS_NUM_THREADS");
+    }
+    return;
+  }
+  if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("GOTO_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")) return;
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
+  setenv("LONGCTX_BLAS_SET", "data", 1);
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_NUM_THREADS");  // exec failed: carry on with OpenBLAS's workers
+  unsetenv("LONGCTX_BLAS_SET");
+}
+
 }  // namespace longctx::model

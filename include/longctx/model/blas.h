@@ -9,6 +9,14 @@
 namespace longctx::model {
 
 void ensure_blas_kernels(char** argv);
+// For programs that never call BLAS (longctx's data commands): OpenBLAS starts its worker threads
+// when it loads, before main(), and each allocates a 128 MB buffer at start, retrying forever if
+// that fails, so under a data-size limit (ulimit -d) every command hung at exit joining it; the
+// workers also spin on a core for a while. This re-executes the process once with
+// OPENBLAS_NUM_THREADS=1 (no workers), unless the user set a thread count, and unsets it in the
+// new process so that what it starts chooses again. (Setting it from a preinit function instead
+// does not work: libc's own initialisation, which runs after, resets the environment.)
+void single_blas_thread(char** argv);
 // The kernel set OpenBLAS uses ("Haswell", "SkylakeX", "Prescott", ...).
 const char* blas_core_name();
 
