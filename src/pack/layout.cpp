@@ -4,47 +4,28 @@
 
 namespace longctx::pack {
 
-Layout concat_layout(const std::vector<mix::PlanEntry>& entries, const std::vector<uint64_t>& order, uint64_t seq_len, bool pad) {
+Layout concat_layout(const std::vector<mix::PlanEntry>& entries, std::vector<uint64_t> order, uint64_t seq_len, bool pad) {
   Layout l;
   l.seq_len = seq_len;
+  l.concat = true;
   uint64_t total = 0;
   for (const auto& e : entries) total += e.length;
   l.sequences = pad ? (total + seq_len - 1) / seq_len : (total > 0 ? (total - 1) / seq_len : 0);
   l.dropped_tokens = total - std::min(total, l.sequences * seq_len);
-  l.first.push_back(0);
-  uint64_t fill = 0;  // tokens in the current sequence
-  for (const uint64_t k : order) {
-    const auto& e = entries[k];
-    uint32_t off = 0;
-    while (off < e.length) {
-      if (l.first.size() - 1 == l.sequences) {
-        // The token right after the last sequence: its label.
-        if (l.label_entry.size() < l.sequences) {
-          l.label_entry.push_back(static_cast<int64_t>(k));
-          l.label_off.push_back(off);
-        }
-        return l;
-      }
-      const auto take = static_cast<uint32_t>(std::min<uint64_t>(e.length - off, seq_len - fill));
-      // The first token of sequence s > 0 is the label of sequence s - 1.
-      if (fill == 0 && l.first.size() > 1) {
-        l.label_entry.push_back(static_cast<int64_t>(k));
-        l.label_off.push_back(off);
-      }
-      l.segments.push_back({k, off, take});
-      off += take;
-      fill += take;
-      if (fill == seq_len) {
-        l.first.push_back(l.segments.size());
-        fill = 0;
-      }
+  // Sequence s starts at token s L of the concatenation; s = sequences is the label of the last
+  // one. A start never falls on an empty entry (it would have fallen on an earlier one).
+  l.start_pos.assign(l.sequences + 1, order.size());
+  l.start_off.assign(l.sequences + 1, 0);
+  uint64_t before = 0, s = 0;  // tokens of the entries before order[i]
+  for (uint64_t i = 0; i < order.size() && s <= l.sequences; ++i) {
+    const uint64_t len = entries[order[i]].length;
+    for (; s <= l.sequences && s * seq_len < before + len; ++s) {
+      l.start_pos[s] = i;
+      l.start_off[s] = static_cast<uint32_t>(s * seq_len - before);
     }
+    before += len;
   }
-  if (fill > 0) l.first.push_back(l.segments.size());  // the padded last sequence
-  while (l.label_entry.size() < l.sequences) {
-    l.label_entry.push_back(-1);
-    l.label_off.push_back(0);
-  }
+  l.order = std::move(order);
   return l;
 }
 
@@ -80,8 +61,6 @@ Layout best_fit_layout(const std::vector<mix::PlanEntry>& entries, const std::ve
     l.segments.insert(l.segments.end(), b.begin(), b.end());
     l.first.push_back(l.segments.size());
   }
-  l.label_entry.assign(l.sequences, -1);
-  l.label_off.assign(l.sequences, 0);
   return l;
 }
 

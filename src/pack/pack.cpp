@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "layout.h"
@@ -96,15 +97,14 @@ struct Packer {
     buf.resize(l.seq_len * width);
     spans.clear();
     size_t pos = 0;
-    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) {
-      const Segment& g = l.segments[i];
+    l.segments_of(s, plan.entries, [&](const Segment& g) {
       const auto& e = plan.entries[g.entry];
       const uint64_t from = static_cast<uint64_t>(e.start) + g.off;
       std::memcpy(buf.data() + pos * width, st.data().bin().data() + st.data().offsets()[e.doc] + from * width, g.len * width);
       spans.push_back({e.doc, static_cast<uint32_t>(from), static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + g.len),
                        st.docs()[e.doc].domain, 0});
       pos += g.len;
-    }
+    });
     for (; pos < l.seq_len; ++pos) {  // padding
       if (width == 2) {
         const auto v = static_cast<uint16_t>(pad);
@@ -120,8 +120,7 @@ struct Packer {
   void gather(uint64_t s, std::vector<uint32_t>& ids, std::vector<SpanRecord>& spans) const {
     ids.clear();
     spans.clear();
-    for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) {
-      const Segment& g = l.segments[i];
+    l.segments_of(s, plan.entries, [&](const Segment& g) {
       const auto& e = plan.entries[g.entry];
       const uint64_t from = static_cast<uint64_t>(e.start) + g.off;
       const uint32_t start = static_cast<uint32_t>(ids.size());
@@ -129,24 +128,30 @@ struct Packer {
       ids.resize(ids.size() + g.len);
       store::decode_tokens(p, g.len, st.manifest().token_type, ids.data() + start);
       spans.push_back({e.doc, static_cast<uint32_t>(from), start, start + g.len, st.docs()[e.doc].domain, 0});
-    }
+    });
     if (ids.size() < l.seq_len) ids.resize(l.seq_len, static_cast<uint32_t>(pad));
   }
 
   int64_t label(uint64_t s) const {
-    if (l.label_entry[s] < 0) return pad;
-    const auto& e = plan.entries[static_cast<uint64_t>(l.label_entry[s])];
-    return token_at(e.doc, static_cast<uint64_t>(e.start) + l.label_off[s]);
+    const auto [entry, off] = l.label_of(s);
+    if (entry < 0) return pad;
+    const auto& e = plan.entries[static_cast<uint64_t>(entry)];
+    return token_at(e.doc, static_cast<uint64_t>(e.start) + off);
   }
 
   void write_shard(uint64_t k, uint64_t a, uint64_t b, ojson& files) const {
     const std::string base = shard_name(k);
     std::vector<uint32_t> ids;
-    std::vector<SpanRecord> spans, all_spans;
-    std::vector<int64_t> span_idx{0};
+    std::vector<SpanRecord> spans;
+    // The span sidecar is written as the sequences are, not held: a shard of short documents has
+    // millions of spans.
+    OutFile sb(o.out, base + kSpans), si(o.out, base + kSpanOffsets);
+    int64_t span_count = 0;
+    si.write(std::string_view(reinterpret_cast<const char*>(&span_count), 8));
     auto add_spans = [&] {
-      all_spans.insert(all_spans.end(), spans.begin(), spans.end());
-      span_idx.push_back(static_cast<int64_t>(all_spans.size()));
+      sb.write(bytes_of(spans));
+      span_count += static_cast<int64_t>(spans.size());
+      si.write(std::string_view(reinterpret_cast<const char*>(&span_count), 8));
     };
     const std::string& f = o.format;
     if (f == "megatron-docs") {
@@ -199,7 +204,17 @@ struct Packer {
         header[2] = static_cast<int32_t>(n);
         tokens.write(bytes_of(header));
       }
-      std::vector<int32_t> cu{0};
+      // Flat: cu_seqlens written as it grows (one int32 per span); its per-sequence offsets held.
+      std::optional<OutFile> cu_file;
+      if (flat) cu_file.emplace(o.out, base + kCuSeqlens);
+      int32_t cu_last = 0;
+      int64_t cu_count = 1;
+      auto cu_push = [&](int32_t v) {
+        cu_file->write(std::string_view(reinterpret_cast<const char*>(&v), 4));
+        cu_last = v;
+        ++cu_count;
+      };
+      if (flat) cu_file->write(std::string_view(reinterpret_cast<const char*>(&cu_last), 4));
       std::vector<int64_t> cu_off{0};
       std::string buf;
       for (uint64_t s = a; s < b; ++s) {
@@ -209,9 +224,9 @@ struct Packer {
           // One monotone cu_seqlens per shard: sequence i of the shard covers [i L, (i + 1) L); its
           // document ends (and the end of padding) are i L + span end. cu_off[i] is where i L sits.
           const auto base_pos = static_cast<int32_t>((s - a) * l.seq_len), end = base_pos + static_cast<int32_t>(l.seq_len);
-          for (const auto& sp : spans) cu.push_back(base_pos + static_cast<int32_t>(sp.end));
-          if (cu.back() != end) cu.push_back(end);
-          cu_off.push_back(static_cast<int64_t>(cu.size() - 1));
+          for (const auto& sp : spans) cu_push(base_pos + static_cast<int32_t>(sp.end));
+          if (cu_last != end) cu_push(end);
+          cu_off.push_back(cu_count - 1);
         }
         add_spans();
       }
@@ -237,10 +252,9 @@ struct Packer {
         idx.commit(files);
       }
       if (flat) {
-        OutFile c(o.out, base + kCuSeqlens), ci(o.out, base + kCuOffsets);
-        c.write(bytes_of(cu));
+        OutFile ci(o.out, base + kCuOffsets);
         ci.write(bytes_of(cu_off));
-        c.commit(files);
+        cu_file->commit(files);
         ci.commit(files);
       }
     } else {  // jsonl, jsonl.zst
@@ -287,9 +301,6 @@ struct Packer {
       }
       out.commit(files);
     }
-    OutFile sb(o.out, base + kSpans), si(o.out, base + kSpanOffsets);
-    sb.write(bytes_of(all_spans));
-    si.write(bytes_of(span_idx));
     sb.commit(files);
     si.commit(files);
   }
@@ -367,7 +378,8 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
     std::vector<uint64_t> order(plan.entries.size());
     std::iota(order.begin(), order.end(), 0);
     Rng(seed, 7).shuffle(std::span<uint64_t>(order));
-    l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len) : concat_layout(plan.entries, order, o.seq_len, o.pad_id >= 0);
+    l = o.align_docs ? best_fit_layout(plan.entries, order, o.seq_len)
+                     : concat_layout(plan.entries, std::move(order), o.seq_len, o.pad_id >= 0);
     if (o.batch_sequences) l.sequences -= l.sequences % o.batch_sequences;
   }
 
@@ -419,7 +431,7 @@ PackSummary pack_impl(const PackOptions& o, bool write_shards) {
   } else {
     sum.tokens = l.sequences * o.seq_len;
     for (uint64_t s = 0; s < l.sequences; ++s)
-      for (uint64_t i = l.first[s]; i < l.first[s + 1]; ++i) sum.real_tokens += l.segments[i].len;
+      l.segments_of(s, plan.entries, [&](const Segment& g) { sum.real_tokens += g.len; });
   }
   l.dropped_tokens = planned_tokens - sum.real_tokens;
   sum.shards = shards;
