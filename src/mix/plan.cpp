@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -316,9 +317,29 @@ uint32_t cut_length(const std::string& s) {
   return static_cast<uint32_t>(len);
 }
 
+// Reserves room for every entry the walk could take: a whole document (or a prefix) at most once
+// a pass, cut:LEN at most its pieces. Reserved pages that are never written take no memory, and
+// growing the vector by doubling instead would hold up to three times the entries while it
+// copies (for a plan of every document that alone was 48 bytes a document). Where the bound is
+// more address space than the system grants, the vector grows as usual.
+void reserve_entries(Ctx& c, uint32_t cut) {
+  uint64_t per_pass = c.lengths.size();
+  if (cut > 0) {
+    per_pass = 0;
+    for (const int32_t len : c.lengths) per_pass += (static_cast<uint64_t>(len) + cut - 1) / cut;
+  }
+  const uint64_t most = std::numeric_limits<size_t>::max() / sizeof(PlanEntry) / c.o.max_repeat;
+  try {
+    c.plan.entries.reserve(static_cast<size_t>(std::min(per_pass, most) * c.o.max_repeat));
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+}
+
 void run_strategy(Ctx& c) {
   const std::string& s = c.o.strategy;
   const bool natural = c.o.domain_shares == "natural";
+  reserve_entries(c, s.rfind("cut:", 0) == 0 ? cut_length(s) : 0);
   if (s == "original") {
     plan_total(c, false, 0);
   } else if (s.rfind("cut:", 0) == 0) {
@@ -379,24 +400,24 @@ Plan make_plan(const PlanSource& st, const MixOptions& o) {
   run_strategy(c);
 
   // Figure 2 numbers: before (the store) and after (the plan; every entry by its own length).
-  std::vector<std::pair<uint64_t, uint64_t>> before;
-  for (const int32_t len : st.lengths()) before.emplace_back(len, len);
-  plan.before_bins = bin_shares(before);
+  BinShares before;
+  for (const int32_t len : st.lengths()) before.add(static_cast<uint64_t>(len), static_cast<uint64_t>(len));
+  plan.before_bins = before.shares();
   for (const auto& d : m.domains) plan.before_domains[d.name] = m.tokens ? static_cast<double>(d.tokens) / m.tokens : 0;
   summarize_plan(plan);
   return plan;
 }
 
-std::vector<std::pair<std::string, double>> bin_shares(const std::vector<std::pair<uint64_t, uint64_t>>& weighted) {
-  const LengthBins bins = LengthBins::paper();
-  std::vector<double> t(bins.edges.size(), 0.0);
-  double total = 0;
-  for (const auto& [len, tokens] : weighted) {
-    t[bins.bin_of(len)] += static_cast<double>(tokens);
-    total += static_cast<double>(tokens);
-  }
+BinShares::BinShares() : bins_(LengthBins::paper()), tokens_(bins_.edges.size(), 0.0) {}
+
+void BinShares::add(uint64_t length, uint64_t tokens) {
+  tokens_[bins_.bin_of(length)] += static_cast<double>(tokens);
+  total_ += static_cast<double>(tokens);
+}
+
+std::vector<std::pair<std::string, double>> BinShares::shares() const {
   std::vector<std::pair<std::string, double>> out;
-  for (size_t b = 0; b < t.size(); ++b) out.emplace_back(bins.labels[b], total > 0 ? t[b] / total : 0.0);
+  for (size_t b = 0; b < tokens_.size(); ++b) out.emplace_back(bins_.labels[b], total_ > 0 ? tokens_[b] / total_ : 0.0);
   return out;
 }
 
@@ -419,9 +440,9 @@ void add_notes(Plan& plan) {
 
 void summarize_plan(Plan& plan) {
   add_notes(plan);
-  std::vector<std::pair<uint64_t, uint64_t>> after;
-  for (const auto& e : plan.entries) after.emplace_back(e.length, e.length);
-  plan.after_bins = bin_shares(after);
+  BinShares after;
+  for (const auto& e : plan.entries) after.add(e.length, e.length);
+  plan.after_bins = after.shares();
   plan.after_domains.clear();
   for (const auto& d : plan.domains) plan.after_domains[d.name] = plan.tokens ? static_cast<double>(d.tokens) / plan.tokens : 0;
 }

@@ -4,7 +4,11 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "longctx/mix/length_stats.h"
 #include "longctx/mix/plan.h"
 
 namespace longctx::mix {
@@ -51,7 +55,18 @@ struct PlanWriter {
 // (domains left out, shortfalls, cut documents).
 void summarize_plan(Plan& plan);
 
-// The paper's length bins' token shares of (length, tokens) pairs.
-std::vector<std::pair<std::string, double>> bin_shares(const std::vector<std::pair<uint64_t, uint64_t>>& weighted);
+// The paper's length bins' token shares, accumulated one (length, tokens) pair at a time (a store
+// of hundreds of millions of documents is not copied into a list first).
+class BinShares {
+ public:
+  BinShares();
+  void add(uint64_t length, uint64_t tokens);
+  std::vector<std::pair<std::string, double>> shares() const;
+
+ private:
+  LengthBins bins_;
+  std::vector<double> tokens_;
+  double total_ = 0;
+};
 
 }  // namespace longctx::mix
