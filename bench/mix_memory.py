@@ -2,7 +2,8 @@
 """mix's memory at scale: a synthetic store of --docs documents (default 50M; ~9 GB of disk,
 made once under --work), planned with `mix` (a quarter of the store's tokens) per-source and original while
 /proc/PID/status is sampled every 20 ms. Peak RssAnon is what mix allocates (its memory-mapped
-index and sidecar are page cache, RssFile, and are reported apart). Prints bytes per document.
+index and sidecar are page cache, RssFile, and are reported apart). Prints bytes per document;
+then packs each plan (megatron, 64K) and prints pack's bytes per planned entry.
 
 usage: bench/mix_memory.py [--build build] [--docs 50000000] [--work /tmp/longctx-mixmem] [--keep]
 """
@@ -50,6 +51,7 @@ import json  # noqa: E402
 tokens = json.load(open(os.path.join(store, "manifest.json")))["tokens"] // 4  # per-source keeps long documents and 10% of the rest
 print(f"mix over {a.docs:,} documents (--tokens {tokens:,}, a quarter of the store):")
 print(f"{'strategy':12} {'seconds':>8} {'RssAnon MB':>11} {'bytes/doc':>10} {'RssFile MB':>11} {'entries':>12}")
+packed = []
 for strategy in ("per-source", "original"):
     plan = os.path.join(a.work, "plan-" + strategy)
     shutil.rmtree(plan, ignore_errors=True)
@@ -57,6 +59,17 @@ for strategy in ("per-source", "original"):
                               "-o", plan, "-q"])
     entries = os.path.getsize(os.path.join(plan, "entries.bin")) // 16
     print(f"{strategy:12} {secs:8.1f} {anon / 2**20:11.0f} {anon / a.docs:10.1f} {file_ / 2**20:11.0f} {entries:12,}")
+    # pack of the same plan: what it holds is per planned entry (the entries, their shuffled order).
+    out = os.path.join(a.work, "packed-" + strategy)
+    shutil.rmtree(out, ignore_errors=True)
+    panon, pfile, psecs = peak([os.path.join(a.build, "longctx"), "pack", plan, "--format", "megatron", "--seq-len", "64K", "-o", out,
+                                "-q"])
+    packed.append((strategy, psecs, panon, pfile, entries))
+    shutil.rmtree(out)
     shutil.rmtree(plan)
+print("pack megatron, L = 64K, of those plans:")
+print(f"{'plan':12} {'seconds':>8} {'RssAnon MB':>11} {'bytes/entry':>12} {'RssFile MB':>11}")
+for strategy, secs, anon, file_, entries in packed:
+    print(f"{strategy:12} {secs:8.1f} {anon / 2**20:11.0f} {anon / entries:12.1f} {file_ / 2**20:11.0f}")
 if not a.keep:
     shutil.rmtree(a.work)
