@@ -8,10 +8,21 @@
 
 namespace longctx::model {
 
+namespace {
+
+// Re-executing /proc/self/exe under valgrind starts valgrind's own binary, which refuses to run:
+// there, carry on without the settings (valgrind serialises threads anyway).
+bool under_valgrind() {
+  const char* pre = std::getenv("LD_PRELOAD");
+  return pre && std::strstr(pre, "vgpreload");
+}
+
+}  // namespace
+
 const char* blas_core_name() { return openblas_get_corename(); }
 
 void ensure_blas_kernels(char** argv) {
-  if (std::getenv("LONGCTX_BLAS_SET")) return;  // done once (or the user opted out)
+  if (std::getenv("LONGCTX_BLAS_SET") || under_valgrind()) return;  // done once (or the user opted out)
   bool changed = false;
   // Idle OpenBLAS threads spin (sched_yield) for ~2^28 cycles before sleeping; while our own
   // threads run the attention tiles they took a quarter of the CPU. 2^4: sleep at once.
@@ -47,7 +58,9 @@ void single_blas_thread(char** argv) {
     }
     return;
   }
-  if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("GOTO_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")) return;
+  if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("GOTO_NUM_THREADS") || std::getenv("OMP_NUM_THREADS") ||
+      under_valgrind())
+    return;
   setenv("OPENBLAS_NUM_THREADS", "1", 1);
   setenv("LONGCTX_BLAS_SET", "data", 1);
   execv("/proc/self/exe", argv);
