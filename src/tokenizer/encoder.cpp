@@ -59,12 +59,21 @@ class EncoderState {
     if (pos < text.size()) f(text.substr(pos), pos == 0);
   }
 
+  // The text pieces are cut from, copied with PieceCache::kPad bytes after it: every piece word()
+  // sees lies in it, so its cache key can be read without branches (make_key_padded).
+  std::string_view pad(std::string_view s) {
+    padded_.resize(s.size() + PieceCache::kPad);
+    std::memcpy(padded_.data(), s.data(), s.size());
+    return std::string_view(padded_.data(), s.size());
+  }
+
   void pre_tokenize(std::string_view normalized, bool first, std::vector<uint32_t>& out) {
     if (normalized.empty()) return;
     if (t_.general_pre) {
       buf_.assign(normalized);
       run_.run(t_.pre, buf_, first, pieces_);
-      for (const PiecesSpan& p : pieces_) piece(std::string_view(buf_).substr(p.begin, p.end - p.begin), out);
+      const std::string_view b = pad(buf_);
+      for (const PiecesSpan& p : pieces_) piece(b.substr(p.begin, p.end - p.begin), out);
       return;
     }
     std::string_view s = normalized;
@@ -74,6 +83,7 @@ class EncoderState {
       if (t_.byte_level_prefix_space) add_prefix_space(buf_);
       s = buf_;
     }
+    s = pad(s);
     const auto n = static_cast<uint32_t>(s.size());
     if (!t_.splits.empty()) {
       spans_.clear();
@@ -186,7 +196,8 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    const PieceCache::Key key = PieceCache::make_key(w);
+    // w lies in padded_ (pre_tokenize's pad()): the key is read without length branches.
+    const PieceCache::Key key = PieceCache::make_key_padded(w);
     if (cache_.find(key, out)) return;
     const size_t before = out.size();
     t_.model->encode_word(w, out, scratch_);
@@ -199,7 +210,7 @@ class EncoderState {
   BpeScratch scratch_;
   std::vector<AddedMatch> matches_, nmatches_;
   std::vector<Span> spans_, next_spans_;
-  std::string norm_, buf_, tmp_;
+  std::string norm_, buf_, tmp_, padded_;
   PreTokenizerRun run_;
   std::vector<PiecesSpan> pieces_;
 };
