@@ -9,14 +9,50 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "hash.h"
 
 namespace longctx::tokenizer {
+
+// Memory for the cache's tables in 2 MB pages where the system allows (transparent huge pages in
+// "madvise" mode, Debian's default): the main table outgrows what the TLB covers in 4 KB pages, and
+// a lookup that misses the hot table then pays a page walk besides the cache miss.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  static constexpr size_t kHuge = size_t{1} << 21;
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
+    const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, rounded);
+    if (!p) throw std::bad_alloc();
+    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without it, 4 KB pages
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) {
+    if (n * sizeof(T) < kHuge) {
+      ::operator delete(p);
+    } else {
+      std::free(p);
+    }
+  }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
+};
 
 class PieceCache {
  public:
@@ -196,14 +232,14 @@ class PieceCache {
     slots_[i] = slot;
   }
   void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
+    std::vector<Slot, HugePageAllocator<Slot>> old(slots_.size() * 2);
     old.swap(slots_);
     mask_ = slots_.size() - 1;
     for (const Slot& s : old)
       if (s.key_len) place(s, s.hash_lo);
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
   size_t mask_;
   std::vector<Slot> hot_;
   std::string keys_;
