@@ -87,7 +87,10 @@ class BlockReader {
   void finish(Block& b) {
     b.index = index_++;
     b.first_line = line_;
-    b.lines = static_cast<uint64_t>(std::count(b.data.begin(), b.data.end(), '\n'));
+    // memchr (vectorised in libc) from one line end to the next: std::count went byte by byte.
+    b.lines = 0;
+    for (const char *p = b.data.data(), *e = p + b.data.size(); (p = static_cast<const char*>(std::memchr(p, '\n', e - p))); ++p)
+      ++b.lines;
     if (!b.data.empty() && b.data.back() != '\n') ++b.lines;  // a last line without '\n'
     line_ += b.lines;
     b.size = b.data.size();
