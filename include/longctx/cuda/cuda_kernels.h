@@ -1,0 +1,57 @@
+// The CUDA backend's first step (issue 16): model::Kernels on the GPU in fp32, pointers being
+// device memory. GEMMs through cuBLAS (fp32, no TF32: results within fp32 rounding of the CPU
+// backend's), hand-written kernels for RMSNorm (forward/backward), RoPE, SwiGLU/GeGLU
+// (forward/backward), residual add and soft-cap. Attention is not written yet: attention_forward
+// and attention_backward throw. bf16, the fused cross-entropy, the engine and the trainer on the
+// GPU are later steps (src/cuda/README.md).
+//
+// This header is plain C++ (no CUDA types), so C++ code and tests include it without nvcc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "longctx/model/backend.h"
+
+namespace longctx::cuda {
+
+// Number of CUDA devices the runtime sees (0 without a GPU or driver: never throws).
+int device_count();
+
+// Device memory: allocate, free, copy (throw longctx::Error naming the CUDA error).
+void* device_alloc(size_t bytes);
+void device_free(void* p);
+void copy_to_device(void* dst, const void* src, size_t bytes);
+void copy_to_host(void* dst, const void* src, size_t bytes);
+void synchronize();
+
+class CudaKernels final : public model::Kernels {
+ public:
+  CudaKernels();
+  ~CudaKernels() override;
+
+  void linear(const float* x, const float* w, const float* b, float* y, uint64_t n, uint64_t k, uint64_t o) const override;
+  void linear_dx(const float* dy, const float* w, float* dx, uint64_t n, uint64_t k, uint64_t o, bool accumulate) const override;
+  void linear_dw(const float* dy, const float* x, float* dw, float* db, uint64_t n, uint64_t k, uint64_t o) const override;
+  void rmsnorm(const float* x, const float* w, float* y, float* rstd, uint64_t n, uint64_t d, float eps, bool plus_one) const override;
+  void rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, uint64_t n, uint64_t d,
+                        bool plus_one) const override;
+  // The rope's host table rows for the positions used are copied to the device first.
+  void rope(float* v, uint64_t n, uint64_t heads, uint64_t hd, const model::Rope& rope, uint64_t p0, uint64_t period,
+            bool inverse) const override;
+  void glu(const float* g, const float* u, float* h, uint64_t n, model::Activation act) const override;
+  void glu_backward(const float* g, const float* u, const float* dh, float* dg, float* du, uint64_t n, model::Activation act) const override;
+  void add(float* x, const float* y, uint64_t n) const override;
+  void softcap(float* x, uint64_t n, float cap) const override;
+  void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start, uint64_t B,
+                         const model::AttnShape& a) const override;
+  void attention_backward(const float* q, const float* k, const float* v, const float* o, const float* dout, const float* lse, float* dq,
+                          float* dk, float* dv, const uint32_t* doc_start, uint64_t B, const model::AttnShape& a) const override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace longctx::cuda

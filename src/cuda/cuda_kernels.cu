@@ -1,0 +1,289 @@
+// CudaKernels: model::Kernels in fp32 on the GPU (include/longctx/cuda/cuda_kernels.h). Each kernel
+// computes what its CPU twin in src/model/cpu_backend.cpp computes, in the same formulas; only the
+// order of the sums in the reductions differs (tests/cuda/cuda_kernels_test.cpp bounds it).
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <string>
+#include <vector>
+
+#include "longctx/cuda/cuda_kernels.h"
+#include "longctx/util/error.h"
+
+namespace longctx::cuda {
+
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw Error(std::string("CUDA: ") + what + ": " + cudaGetErrorString(e));
+}
+void check(cublasStatus_t e, const char* what) {
+  if (e != CUBLAS_STATUS_SUCCESS) throw Error(std::string("cuBLAS: ") + what + ": status " + std::to_string(static_cast<int>(e)));
+}
+
+int as_int(uint64_t v, const char* what) {
+  if (v >= (1ULL << 31)) throw Error(std::string("CudaKernels: ") + what + " " + std::to_string(v) + " is not below 2^31 (cuBLAS's int)");
+  return static_cast<int>(v);
+}
+
+constexpr int kThreads = 256;
+unsigned blocks_for(uint64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi), as the CPU backend
+
+// Sum over a block of kThreads threads (shared memory tree; every thread gets the result).
+__device__ float block_sum(float v, float* shared) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = kThreads / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+    __syncthreads();
+  }
+  const float r = shared[0];
+  __syncthreads();
+  return r;
+}
+
+// One block per row.
+__global__ void rmsnorm_kernel(const float* x, const float* w, float* y, float* rstd, uint64_t d, float eps, float add) {
+  __shared__ float shared[kThreads];
+  const float* xr = x + blockIdx.x * d;
+  float ss = 0;
+  for (uint64_t j = threadIdx.x; j < d; j += kThreads) ss += xr[j] * xr[j];
+  ss = block_sum(ss, shared);
+  const float r = 1.0f / sqrtf(ss / static_cast<float>(d) + eps);
+  if (rstd && threadIdx.x == 0) rstd[blockIdx.x] = r;
+  for (uint64_t j = threadIdx.x; j < d; j += kThreads) y[blockIdx.x * d + j] = (add + w[j]) * (xr[j] * r);
+}
+
+// dx += r (g dy) - x r^3 / d sum(g dy x), one block per row.
+__global__ void rmsnorm_dx_kernel(const float* x, const float* w, const float* rstd, const float* dy, float* dx, uint64_t d, float add) {
+  __shared__ float shared[kThreads];
+  const uint64_t row = blockIdx.x;
+  const float* xr = x + row * d;
+  const float* dyr = dy + row * d;
+  const float r = rstd[row];
+  float dot = 0;
+  for (uint64_t j = threadIdx.x; j < d; j += kThreads) dot += (add + w[j]) * dyr[j] * xr[j];
+  dot = block_sum(dot, shared);
+  const float c = dot * r * r * r / static_cast<float>(d);
+  for (uint64_t j = threadIdx.x; j < d; j += kThreads) dx[row * d + j] += r * (add + w[j]) * dyr[j] - xr[j] * c;
+}
+
+// dw[j] += sum over rows of dy x r: one thread per column, rows in order (deterministic).
+__global__ void rmsnorm_dw_kernel(const float* x, const float* rstd, const float* dy, float* dw, uint64_t n, uint64_t d) {
+  const uint64_t j = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (j >= d) return;
+  float acc = 0;
+  for (uint64_t r = 0; r < n; ++r) acc += dy[r * d + j] * x[r * d + j] * rstd[r];
+  dw[j] += acc;
+}
+
+// One thread per (row, head, i < half); cs/sn hold the rows of positions p0 .. p0 + m - 1.
+__global__ void rope_kernel(float* v, uint64_t n, uint64_t heads, uint64_t hd, uint64_t half, const float* cs, const float* sn,
+                            uint64_t period, float sign) {
+  const uint64_t t = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (t >= n * heads * half) return;
+  const uint64_t i = t % half, h = t / half % heads, r = t / half / heads;
+  const uint64_t p = period ? r % period : r;
+  float* xv = v + r * heads * hd + h * hd;
+  const float c = cs[p * half + i], s = sign * sn[p * half + i];
+  const float x1 = xv[i], x2 = xv[i + half];
+  xv[i] = x1 * c - x2 * s;
+  xv[i + half] = x2 * c + x1 * s;
+}
+
+__device__ float gelu_tanh(float x) { return 0.5f * x * (1.0f + tanhf(kGeluC * (x + 0.044715f * x * x * x))); }
+
+__global__ void glu_kernel(const float* g, const float* u, float* h, uint64_t n, bool silu) {
+  const uint64_t i = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (i >= n) return;
+  h[i] = silu ? g[i] / (1.0f + expf(-g[i])) * u[i] : gelu_tanh(g[i]) * u[i];
+}
+
+__global__ void glu_backward_kernel(const float* g, const float* u, const float* dh, float* dg, float* du, uint64_t n, bool silu) {
+  const uint64_t i = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (i >= n) return;
+  const float x = g[i];
+  if (silu) {
+    const float sg = 1.0f / (1.0f + expf(-x));
+    du[i] = dh[i] * x * sg;
+    dg[i] = dh[i] * u[i] * sg * (1.0f + x * (1.0f - sg));
+  } else {
+    const float t = tanhf(kGeluC * (x + 0.044715f * x * x * x));
+    du[i] = dh[i] * 0.5f * x * (1.0f + t);
+    dg[i] = dh[i] * u[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kGeluC * (1.0f + 3.0f * 0.044715f * x * x));
+  }
+}
+
+__global__ void add_kernel(float* x, const float* y, uint64_t n) {
+  const uint64_t i = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (i < n) x[i] += y[i];
+}
+
+__global__ void softcap_kernel(float* x, uint64_t n, float cap) {
+  const uint64_t i = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (i < n) x[i] = cap * tanhf(x[i] / cap);
+}
+
+// y[r, c] = b[c]: the bias as the GEMM's C (beta = 1), as the CPU backend does.
+__global__ void fill_rows_kernel(float* y, const float* b, uint64_t n, uint64_t o) {
+  const uint64_t i = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (i < n * o) y[i] = b[i % o];
+}
+
+// db[c] += sum over rows of dy[r, c]: one thread per column, rows in order.
+__global__ void column_sum_kernel(const float* dy, float* db, uint64_t n, uint64_t o) {
+  const uint64_t c = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (c >= o) return;
+  float acc = 0;
+  for (uint64_t r = 0; r < n; ++r) acc += dy[r * o + c];
+  db[c] += acc;
+}
+
+void launched(const char* what) { check(cudaGetLastError(), what); }
+
+}  // namespace
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" state
+    return 0;
+  }
+  return n;
+}
+
+void* device_alloc(size_t bytes) {
+  void* p = nullptr;
+  check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
+  return p;
+}
+void device_free(void* p) { cudaFree(p); }
+void copy_to_device(void* dst, const void* src, size_t bytes) { check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to device"); }
+void copy_to_host(void* dst, const void* src, size_t bytes) { check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host"); }
+void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
+
+struct CudaKernels::State {
+  cublasHandle_t blas = nullptr;
+  // RoPE rows uploaded for the current call (grown as needed).
+  float* rope_cos = nullptr;
+  float* rope_sin = nullptr;
+  size_t rope_floats = 0;
+};
+
+CudaKernels::CudaKernels() : s_(std::make_unique<State>()) {
+  check(cublasCreate(&s_->blas), "cublasCreate");
+  // fp32 GEMMs without TF32 tensor cores: the results stay within fp32 rounding of the CPU's.
+  check(cublasSetMathMode(s_->blas, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+}
+
+CudaKernels::~CudaKernels() {
+  if (s_->blas) cublasDestroy(s_->blas);
+  cudaFree(s_->rope_cos);
+  cudaFree(s_->rope_sin);
+}
+
+// Row-major y[n, o] = x[n, k] W[o, k]^T is column-major y' (o x n) = W'^T (o x k) x' (k x n),
+// W' and x' being the same memory read column-major with leading dimension k.
+void CudaKernels::linear(const float* x, const float* w, const float* b, float* y, uint64_t n, uint64_t k, uint64_t o) const {
+  if (b) {
+    fill_rows_kernel<<<blocks_for(n * o), kThreads>>>(y, b, n, o);
+    launched("fill_rows");
+  }
+  const float one = 1.0f, beta = b ? 1.0f : 0.0f;
+  check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, as_int(o, "o"), as_int(n, "n"), as_int(k, "k"), &one, w, as_int(k, "k"), x,
+                    as_int(k, "k"), &beta, y, as_int(o, "o")),
+        "linear");
+}
+
+// dx[n, k] = dy[n, o] W[o, k]: column-major dx' (k x n) = W' (k x o) dy' (o x n).
+void CudaKernels::linear_dx(const float* dy, const float* w, float* dx, uint64_t n, uint64_t k, uint64_t o, bool accumulate) const {
+  const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+  check(cublasSgemm(s_->blas, CUBLAS_OP_N, CUBLAS_OP_N, as_int(k, "k"), as_int(n, "n"), as_int(o, "o"), &one, w, as_int(k, "k"), dy,
+                    as_int(o, "o"), &beta, dx, as_int(k, "k")),
+        "linear_dx");
+}
+
+// dW[o, k] += dy[n, o]^T x[n, k]: column-major dW' (k x o) += x' (k x n) dy'^T (n x o).
+void CudaKernels::linear_dw(const float* dy, const float* x, float* dw, float* db, uint64_t n, uint64_t k, uint64_t o) const {
+  const float one = 1.0f;
+  check(cublasSgemm(s_->blas, CUBLAS_OP_N, CUBLAS_OP_T, as_int(k, "k"), as_int(o, "o"), as_int(n, "n"), &one, x, as_int(k, "k"), dy,
+                    as_int(o, "o"), &one, dw, as_int(k, "k")),
+        "linear_dw");
+  if (db) {
+    column_sum_kernel<<<blocks_for(o), kThreads>>>(dy, db, n, o);
+    launched("column_sum");
+  }
+}
+
+void CudaKernels::rmsnorm(const float* x, const float* w, float* y, float* rstd, uint64_t n, uint64_t d, float eps, bool plus_one) const {
+  if (n == 0) return;
+  rmsnorm_kernel<<<static_cast<unsigned>(n), kThreads>>>(x, w, y, rstd, d, eps, plus_one ? 1.0f : 0.0f);
+  launched("rmsnorm");
+}
+
+void CudaKernels::rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, uint64_t n,
+                                   uint64_t d, bool plus_one) const {
+  if (n == 0) return;
+  rmsnorm_dx_kernel<<<static_cast<unsigned>(n), kThreads>>>(x, w, rstd, dy, dx, d, plus_one ? 1.0f : 0.0f);
+  launched("rmsnorm_dx");
+  rmsnorm_dw_kernel<<<blocks_for(d), kThreads>>>(x, rstd, dy, dw, n, d);
+  launched("rmsnorm_dw");
+}
+
+void CudaKernels::rope(float* v, uint64_t n, uint64_t heads, uint64_t hd, const model::Rope& rope, uint64_t p0, uint64_t period,
+                       bool inverse) const {
+  const uint64_t half = rope.rotary_dim() / 2;
+  if (n == 0 || half == 0) return;
+  const uint64_t m = period ? std::min(n, period) : n;  // positions p0 .. p0 + m - 1
+  const size_t floats = m * half;
+  if (floats > s_->rope_floats) {
+    cudaFree(s_->rope_cos);
+    cudaFree(s_->rope_sin);
+    s_->rope_cos = static_cast<float*>(device_alloc(floats * sizeof(float)));
+    s_->rope_sin = static_cast<float*>(device_alloc(floats * sizeof(float)));
+    s_->rope_floats = floats;
+  }
+  copy_to_device(s_->rope_cos, rope.cos(p0), floats * sizeof(float));  // rows are contiguous by position
+  copy_to_device(s_->rope_sin, rope.sin(p0), floats * sizeof(float));
+  rope_kernel<<<blocks_for(n * heads * half), kThreads>>>(v, n, heads, hd, half, s_->rope_cos, s_->rope_sin, period,
+                                                         inverse ? -1.0f : 1.0f);
+  launched("rope");
+}
+
+void CudaKernels::glu(const float* g, const float* u, float* h, uint64_t n, model::Activation act) const {
+  if (n == 0) return;
+  glu_kernel<<<blocks_for(n), kThreads>>>(g, u, h, n, act == model::Activation::SiLU);
+  launched("glu");
+}
+
+void CudaKernels::glu_backward(const float* g, const float* u, const float* dh, float* dg, float* du, uint64_t n,
+                               model::Activation act) const {
+  if (n == 0) return;
+  glu_backward_kernel<<<blocks_for(n), kThreads>>>(g, u, dh, dg, du, n, act == model::Activation::SiLU);
+  launched("glu_backward");
+}
+
+void CudaKernels::add(float* x, const float* y, uint64_t n) const {
+  if (n == 0) return;
+  add_kernel<<<blocks_for(n), kThreads>>>(x, y, n);
+  launched("add");
+}
+
+void CudaKernels::softcap(float* x, uint64_t n, float cap) const {
+  if (n == 0) return;
+  softcap_kernel<<<blocks_for(n), kThreads>>>(x, n, cap);
+  launched("softcap");
+}
+
+void CudaKernels::attention_forward(const float*, const float*, const float*, float*, float*, const uint32_t*, uint64_t,
+                                    const model::AttnShape&) const {
+  throw Error("CudaKernels: attention is not implemented yet (issue 16, src/cuda/README.md)");
+}
+
+void CudaKernels::attention_backward(const float*, const float*, const float*, const float*, const float*, const float*, float*, float*,
+                                     float*, const uint32_t*, uint64_t, const model::AttnShape&) const {
+  throw Error("CudaKernels: attention is not implemented yet (issue 16, src/cuda/README.md)");
+}
+
+}  // namespace longctx::cuda
