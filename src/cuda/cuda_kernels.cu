@@ -142,6 +142,162 @@ __global__ void column_sum_kernel(const float* dy, float* db, uint64_t n, uint64
 
 void launched(const char* what) { check(cudaGetLastError(), what); }
 
+// --- Attention, plainly: one block per (sequence, head, query row), the head dimension over the
+// block's threads, keys one after another with the row's online softmax. No tiles and no tensor
+// cores: this is the semantics (masks, window, soft-cap, GQA, KV-cache offset) in GPU form, the
+// reference the tiled FlashAttention-style kernels will be checked against, and what the backend
+// runs until they exist. Deterministic: every sum has a fixed order.
+
+constexpr int kAttnThreads = 128;
+constexpr int kMaxDimsPerThread = 8;  // head dimension up to 1024
+
+// The first key a query at position qp sees (attention.cpp's first_key).
+__device__ uint64_t first_key(uint64_t qp, uint64_t doc, uint64_t window) {
+  const uint64_t w = window > 0 && qp + 1 > window ? qp + 1 - window : 0;
+  return doc > w ? doc : w;
+}
+
+// Sum of v over the kAttnThreads threads of the block, in a fixed order (every thread gets it).
+__device__ float attn_sum(float v, float* shared) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = kAttnThreads / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+    __syncthreads();
+  }
+  const float r = shared[0];
+  __syncthreads();
+  return r;
+}
+
+struct AttnArgs {
+  uint64_t T, H, KV, hd, p0, window, kbase, qs, ks;  // qs, ks: floats per sequence of q/o and of k/v
+  float scale, softcap;
+};
+
+// a . b over the head dimension (rows of hd floats), split over the block.
+__device__ float head_dot(const float* a, const float* b, uint64_t hd, float* shared) {
+  float part = 0;
+  for (uint64_t i = threadIdx.x; i < hd; i += kAttnThreads) part += a[i] * b[i];
+  return attn_sum(part, shared);
+}
+
+__device__ float capped(float sc, float cap) { return cap > 0 ? cap * tanhf(sc / cap) : sc; }
+
+__global__ void attention_forward_kernel(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
+                                         AttnArgs a) {
+  __shared__ float shared[kAttnThreads];
+  const uint64_t r = blockIdx.x, h = blockIdx.y, b = blockIdx.z, g = h / (a.H / a.KV);
+  const uint64_t ldq = a.H * a.hd, ldk = a.KV * a.hd;
+  const float* Q = q + b * a.qs + r * ldq + h * a.hd;
+  const float* K = k + b * a.ks + g * a.hd;
+  const float* V = v + b * a.ks + g * a.hd;
+  const uint64_t qp = a.p0 + r, first = first_key(qp, doc_start ? doc_start[b * a.T + r] : 0, a.window);
+  float acc[kMaxDimsPerThread] = {};
+  float m = -INFINITY, l = 0;
+  for (uint64_t j = first; j <= qp; ++j) {
+    const float* Kj = K + (j - a.kbase) * ldk;
+    const float sc = capped(head_dot(Q, Kj, a.hd, shared) * a.scale, a.softcap);
+    const float m2 = fmaxf(m, sc), corr = expf(m - m2), p = expf(sc - m2);
+    l = l * corr + p;
+    const float* Vj = V + (j - a.kbase) * ldk;
+    for (int c = 0; c < kMaxDimsPerThread; ++c) {
+      const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+      if (i < a.hd) acc[c] = acc[c] * corr + p * Vj[i];
+    }
+    m = m2;
+  }
+  float* O = o + b * a.qs + r * ldq + h * a.hd;
+  for (int c = 0; c < kMaxDimsPerThread; ++c) {
+    const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+    if (i < a.hd) O[i] = acc[c] / l;
+  }
+  if (lse && threadIdx.x == 0) lse[(b * a.H + h) * a.T + r] = m + logf(l);
+}
+
+// dS of query row r and key j given P's inputs: P = exp(capped(s) - L), dS = P (dP - D) capped'(s) scale.
+__device__ void score_grads(float s_raw, float dp, float L, float D, const AttnArgs& a, float* P, float* dS) {
+  float sc = s_raw * a.scale, dcap = 1.0f;
+  if (a.softcap > 0) {
+    const float t = tanhf(sc / a.softcap);
+    sc = a.softcap * t;
+    dcap = 1.0f - t * t;
+  }
+  *P = expf(sc - L);
+  *dS = *P * (dp - D) * dcap * a.scale;
+}
+
+// dq (added into) and D = dO . O per (sequence, head, row); D goes to dbuf[B, H, T] for the dK/dV pass.
+__global__ void attention_dq_kernel(const float* q, const float* k, const float* v, const float* o, const float* dout, const float* lse,
+                                    float* dq, float* dbuf, const uint32_t* doc_start, AttnArgs a) {
+  __shared__ float shared[kAttnThreads];
+  const uint64_t r = blockIdx.x, h = blockIdx.y, b = blockIdx.z, g = h / (a.H / a.KV);
+  const uint64_t ldq = a.H * a.hd, ldk = a.KV * a.hd, row = b * a.qs + r * ldq + h * a.hd;
+  const float D = head_dot(dout + row, o + row, a.hd, shared);
+  const float L = lse[(b * a.H + h) * a.T + r];
+  if (threadIdx.x == 0) dbuf[(b * a.H + h) * a.T + r] = D;
+  const float* K = k + b * a.ks + g * a.hd;
+  const float* V = v + b * a.ks + g * a.hd;
+  const uint64_t first = first_key(r, doc_start ? doc_start[b * a.T + r] : 0, a.window);
+  float acc[kMaxDimsPerThread] = {};
+  for (uint64_t j = first; j <= r; ++j) {
+    const float s_raw = head_dot(q + row, K + j * ldk, a.hd, shared);
+    const float dp = head_dot(dout + row, V + j * ldk, a.hd, shared);
+    float P, dS;
+    score_grads(s_raw, dp, L, D, a, &P, &dS);
+    for (int c = 0; c < kMaxDimsPerThread; ++c) {
+      const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+      if (i < a.hd) acc[c] += dS * K[j * ldk + i];
+    }
+  }
+  for (int c = 0; c < kMaxDimsPerThread; ++c) {
+    const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+    if (i < a.hd) dq[row + i] += acc[c];
+  }
+}
+
+// dK and dV (added into) per (sequence, key/value head, key row j): every query head of the group
+// and every row that sees j, in order.
+__global__ void attention_dkv_kernel(const float* q, const float* k, const float* v, const float* dout, const float* lse,
+                                     const float* dbuf, float* dk, float* dv, const uint32_t* doc_start, AttnArgs a) {
+  __shared__ float shared[kAttnThreads];
+  const uint64_t j = blockIdx.x, g = blockIdx.y, b = blockIdx.z, group = a.H / a.KV;
+  const uint64_t ldq = a.H * a.hd, ldk = a.KV * a.hd, krow = b * a.ks + j * ldk + g * a.hd;
+  float ak[kMaxDimsPerThread] = {}, av[kMaxDimsPerThread] = {};
+  for (uint64_t h = g * group; h < (g + 1) * group; ++h) {
+    for (uint64_t r = j; r < a.T; ++r) {
+      if (first_key(r, doc_start ? doc_start[b * a.T + r] : 0, a.window) > j) continue;
+      const uint64_t row = b * a.qs + r * ldq + h * a.hd;
+      const float s_raw = head_dot(q + row, k + krow, a.hd, shared);
+      const float dp = head_dot(dout + row, v + krow, a.hd, shared);
+      float P, dS;
+      score_grads(s_raw, dp, lse[(b * a.H + h) * a.T + r], dbuf[(b * a.H + h) * a.T + r], a, &P, &dS);
+      for (int c = 0; c < kMaxDimsPerThread; ++c) {
+        const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+        if (i < a.hd) {
+          ak[c] += dS * q[row + i];
+          av[c] += P * dout[row + i];
+        }
+      }
+    }
+  }
+  for (int c = 0; c < kMaxDimsPerThread; ++c) {
+    const uint64_t i = threadIdx.x + c * static_cast<uint64_t>(kAttnThreads);
+    if (i < a.hd) {
+      dk[krow + i] += ak[c];
+      dv[krow + i] += av[c];
+    }
+  }
+}
+
+AttnArgs attn_args(uint64_t T, const model::AttnShape& a, uint64_t key_rows) {
+  if (a.hd > static_cast<uint64_t>(kAttnThreads) * kMaxDimsPerThread)
+    throw Error("CudaKernels: head dimension " + std::to_string(a.hd) + " above " + std::to_string(kAttnThreads * kMaxDimsPerThread));
+  if (a.KV == 0 || a.H % a.KV) throw Error("CudaKernels: query heads must be a multiple of key/value heads");
+  if (T >= (1ULL << 31) || a.H > 65535) throw Error("CudaKernels: attention grid too large");
+  return AttnArgs{T, a.H, a.KV, a.hd, a.p0, a.window, a.kbase, T * a.H * a.hd, key_rows * a.KV * a.hd, a.scale, a.softcap};
+}
+
 }  // namespace
 
 int device_count() {
@@ -169,6 +325,8 @@ struct CudaKernels::State {
   float* rope_cos = nullptr;
   float* rope_sin = nullptr;
   size_t rope_floats = 0;
+  float* dbuf = nullptr;  // attention backward: D = dO . O per row
+  size_t dbuf_floats = 0;
 };
 
 CudaKernels::CudaKernels() : s_(std::make_unique<State>()) {
@@ -181,6 +339,7 @@ CudaKernels::~CudaKernels() {
   if (s_->blas) cublasDestroy(s_->blas);
   cudaFree(s_->rope_cos);
   cudaFree(s_->rope_sin);
+  cudaFree(s_->dbuf);
 }
 
 // Row-major y[n, o] = x[n, k] W[o, k]^T is column-major y' (o x n) = W'^T (o x k) x' (k x n),
@@ -276,14 +435,35 @@ void CudaKernels::softcap(float* x, uint64_t n, float cap) const {
   launched("softcap");
 }
 
-void CudaKernels::attention_forward(const float*, const float*, const float*, float*, float*, const uint32_t*, uint64_t,
-                                    const model::AttnShape&) const {
-  throw Error("CudaKernels: attention is not implemented yet (issue 16, src/cuda/README.md)");
+void CudaKernels::attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
+                                    uint64_t B, const model::AttnShape& a) const {
+  if (B == 0 || a.T == 0) return;
+  if (B > 65535) throw Error("CudaKernels: attention of more than 65535 sequences at once");
+  const AttnArgs args = attn_args(a.T, a, a.p0 + a.T - a.kbase);
+  attention_forward_kernel<<<dim3(static_cast<unsigned>(a.T), static_cast<unsigned>(a.H), static_cast<unsigned>(B)), kAttnThreads>>>(
+      q, k, v, o, lse, doc_start, args);
+  launched("attention_forward");
 }
 
-void CudaKernels::attention_backward(const float*, const float*, const float*, const float*, const float*, const float*, float*, float*,
-                                     float*, const uint32_t*, uint64_t, const model::AttnShape&) const {
-  throw Error("CudaKernels: attention is not implemented yet (issue 16, src/cuda/README.md)");
+void CudaKernels::attention_backward(const float* q, const float* k, const float* v, const float* o, const float* dout, const float* lse,
+                                     float* dq, float* dk, float* dv, const uint32_t* doc_start, uint64_t B,
+                                     const model::AttnShape& a) const {
+  if (B == 0 || a.T == 0) return;
+  if (a.p0 != 0 || a.kbase != 0) throw Error("CudaKernels: attention_backward needs p0 = 0 and kbase = 0 (training)");
+  if (B > 65535) throw Error("CudaKernels: attention of more than 65535 sequences at once");
+  const AttnArgs args = attn_args(a.T, a, a.T);
+  const size_t dfloats = B * a.H * a.T;
+  if (dfloats > s_->dbuf_floats) {
+    cudaFree(s_->dbuf);
+    s_->dbuf = static_cast<float*>(device_alloc(dfloats * sizeof(float)));
+    s_->dbuf_floats = dfloats;
+  }
+  attention_dq_kernel<<<dim3(static_cast<unsigned>(a.T), static_cast<unsigned>(a.H), static_cast<unsigned>(B)), kAttnThreads>>>(
+      q, k, v, o, dout, lse, dq, s_->dbuf, doc_start, args);
+  launched("attention_dq");
+  attention_dkv_kernel<<<dim3(static_cast<unsigned>(a.T), static_cast<unsigned>(a.KV), static_cast<unsigned>(B)), kAttnThreads>>>(
+      q, k, v, dout, lse, s_->dbuf, dk, dv, doc_start, args);
+  launched("attention_dkv");
 }
 
 }  // namespace longctx::cuda

@@ -1,5 +1,6 @@
 // CudaKernels against CpuKernels on the same inputs (issue 16, device check (a) in fp32): every
-// kernel the CUDA backend has, on shapes that are not multiples of the block size, within 1e-5
+// kernel the CUDA backend has (attention with windows, soft-cap, documents including one-token
+// ones, GQA and a KV-cache offset too), on shapes that are not multiples of the block size, within 1e-5
 // relative (elementwise results: per element, with a floor of 1e-6 for values near zero; GEMMs and
 // reductions: the largest error over the largest magnitude, since their sums run in another
 // order). Exits 77 (CTest: skipped) when no CUDA device is present; CI compiles it everywhere.
@@ -8,6 +9,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "longctx/cuda/cuda_kernels.h"
@@ -159,6 +161,60 @@ int main() {
     gpu.softcap(d_s.p, n, 30.0f);
     expect("add", d_a.host(), a, true);
     expect("softcap", d_s.host(), s, false);
+  }
+
+  {  // attention forward (o, lse) and backward (dq, dk, dv added into), against the CPU's tiled path
+    struct Case {
+      const char* name;
+      uint64_t p0, window, kbase;
+      float softcap;
+      bool docs;
+    };
+    const uint64_t B = 2, T = 37, H = 4, KV = 2, hd = 64;
+    for (const Case& c : {Case{"causal", 0, 0, 0, 0.0f, false}, Case{"window 10", 0, 10, 0, 0.0f, false},
+                          Case{"softcap 20", 0, 0, 0, 20.0f, false}, Case{"documents", 0, 0, 0, 0.0f, true},
+                          Case{"documents + window 6 + softcap", 0, 6, 0, 20.0f, true},
+                          Case{"KV cache p0 20, window 8, kbase 13", 20, 8, 13, 0.0f, false}}) {
+      longctx::model::AttnShape a{T, H, KV, hd, 1.0f / 8.0f};
+      a.p0 = c.p0;
+      a.window = c.window;
+      a.kbase = c.kbase;
+      a.softcap = c.softcap;
+      a.bq = 16;
+      a.bk = 32;  // several tiles on the CPU side
+      const uint64_t key_rows = c.p0 + T - c.kbase;
+      const auto q = random(B * T * H * hd, 51), k = random(B * key_rows * KV * hd, 52), v = random(B * key_rows * KV * hd, 53);
+      std::vector<uint32_t> docs(B * T, 0);
+      if (c.docs)  // documents of lengths 1, 5, 9, ... (a document of one token included)
+        for (uint64_t b = 0; b < B; ++b)
+          for (uint64_t r = 0, start = 0, len = 1 + b; r < T; ++r) {
+            if (r == start + len) start = r, len += 4;
+            docs[b * T + r] = static_cast<uint32_t>(start);
+          }
+      std::vector<float> o(B * T * H * hd), lse(B * H * T);
+      cpu.attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), c.docs ? docs.data() : nullptr, B, a);
+      Dev d_q(q), d_k(k), d_v(v), d_o(zeros(o.size())), d_lse(zeros(lse.size()));
+      uint32_t* d_docs = nullptr;
+      if (c.docs) {
+        d_docs = static_cast<uint32_t*>(longctx::cuda::device_alloc(docs.size() * 4));
+        longctx::cuda::copy_to_device(d_docs, docs.data(), docs.size() * 4);
+      }
+      gpu.attention_forward(d_q.p, d_k.p, d_v.p, d_o.p, d_lse.p, d_docs, B, a);
+      expect(std::string("attention forward o, ") + c.name, d_o.host(), o, false);
+      expect(std::string("attention forward lse, ") + c.name, d_lse.host(), lse, false);
+      if (c.p0 == 0 && c.kbase == 0) {
+        const auto dout = random(o.size(), 54), dq0 = random(q.size(), 55), dk0 = random(k.size(), 56), dv0 = random(v.size(), 57);
+        std::vector<float> dq = dq0, dk = dk0, dv = dv0;
+        cpu.attention_backward(q.data(), k.data(), v.data(), o.data(), dout.data(), lse.data(), dq.data(), dk.data(), dv.data(),
+                               c.docs ? docs.data() : nullptr, B, a);
+        Dev d_dout(dout), d_dq(dq0), d_dk(dk0), d_dv(dv0);
+        gpu.attention_backward(d_q.p, d_k.p, d_v.p, d_o.p, d_dout.p, d_lse.p, d_dq.p, d_dk.p, d_dv.p, d_docs, B, a);
+        expect(std::string("attention backward dq, ") + c.name, d_dq.host(), dq, false);
+        expect(std::string("attention backward dk, ") + c.name, d_dk.host(), dk, false);
+        expect(std::string("attention backward dv, ") + c.name, d_dv.host(), dv, false);
+      }
+      if (d_docs) longctx::cuda::device_free(d_docs);
+    }
   }
 
   std::printf("%s\n", failures ? "FAILED" : "all CUDA kernels match the CPU backend");

@@ -1,9 +1,9 @@
 // The CUDA backend's first step (issue 16): model::Kernels on the GPU in fp32, pointers being
 // device memory. GEMMs through cuBLAS (fp32, no TF32: results within fp32 rounding of the CPU
 // backend's), hand-written kernels for RMSNorm (forward/backward), RoPE, SwiGLU/GeGLU
-// (forward/backward), residual add and soft-cap. Attention is not written yet: attention_forward
-// and attention_backward throw. bf16, the fused cross-entropy, the engine and the trainer on the
-// GPU are later steps (src/cuda/README.md).
+// (forward/backward), residual add and soft-cap, and attention in its plain form (a block per
+// query row, no tiles: the semantics and the future tiled kernels' reference). bf16, the fused
+// cross-entropy, the engine and the trainer on the GPU are later steps (src/cuda/README.md).
 //
 // This header is plain C++ (no CUDA types), so C++ code and tests include it without nvcc.
 #pragma once
