@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,16 @@ int as_int(uint64_t v, const char* what) {
 }
 
 constexpr int kThreads = 256;
-unsigned blocks_for(uint64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+// Blocks for n elements; a grid's x dimension holds at most 2^31 - 1 blocks.
+unsigned blocks_for(uint64_t n) {
+  const uint64_t b = (n + kThreads - 1) / kThreads;
+  if (b >= (1ULL << 31)) throw Error("CudaKernels: " + std::to_string(n) + " elements exceed one grid");
+  return static_cast<unsigned>(b);
+}
+unsigned rows_grid(uint64_t n) {
+  if (n >= (1ULL << 31)) throw Error("CudaKernels: " + std::to_string(n) + " rows exceed one grid");
+  return static_cast<unsigned>(n);
+}
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi), as the CPU backend
 
 // Sum over a block of kThreads threads (shared memory tree; every thread gets the result).
@@ -192,7 +202,10 @@ __global__ void attention_forward_kernel(const float* q, const float* k, const f
   const float* Q = q + b * a.qs + r * ldq + h * a.hd;
   const float* K = k + b * a.ks + g * a.hd;
   const float* V = v + b * a.ks + g * a.hd;
-  const uint64_t qp = a.p0 + r, first = first_key(qp, doc_start ? doc_start[b * a.T + r] : 0, a.window);
+  const uint64_t qp = a.p0 + r;
+  // kbase: keys before it are not in k/v (the caller guarantees no query sees them; the CPU's
+  // tiled path clamps the same way).
+  const uint64_t first = max(first_key(qp, doc_start ? doc_start[b * a.T + r] : 0, a.window), a.kbase);
   float acc[kMaxDimsPerThread] = {};
   float m = -INFINITY, l = 0;
   for (uint64_t j = first; j <= qp; ++j) {
@@ -345,6 +358,16 @@ CudaKernels::~CudaKernels() {
 // Row-major y[n, o] = x[n, k] W[o, k]^T is column-major y' (o x n) = W'^T (o x k) x' (k x n),
 // W' and x' being the same memory read column-major with leading dimension k.
 void CudaKernels::linear(const float* x, const float* w, const float* b, float* y, uint64_t n, uint64_t k, uint64_t o) const {
+  if (n == 0 || o == 0) return;
+  if (k == 0) {  // an empty sum: y = b or 0, as the CPU's GEMM with k = 0 leaves it
+    if (b) {
+      fill_rows_kernel<<<blocks_for(n * o), kThreads>>>(y, b, n, o);
+      launched("fill_rows");
+    } else {
+      check(cudaMemset(y, 0, n * o * sizeof(float)), "cudaMemset");
+    }
+    return;
+  }
   if (b) {
     fill_rows_kernel<<<blocks_for(n * o), kThreads>>>(y, b, n, o);
     launched("fill_rows");
@@ -357,6 +380,11 @@ void CudaKernels::linear(const float* x, const float* w, const float* b, float* 
 
 // dx[n, k] = dy[n, o] W[o, k]: column-major dx' (k x n) = W' (k x o) dy' (o x n).
 void CudaKernels::linear_dx(const float* dy, const float* w, float* dx, uint64_t n, uint64_t k, uint64_t o, bool accumulate) const {
+  if (n == 0 || k == 0) return;
+  if (o == 0) {
+    if (!accumulate) check(cudaMemset(dx, 0, n * k * sizeof(float)), "cudaMemset");
+    return;
+  }
   const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   check(cublasSgemm(s_->blas, CUBLAS_OP_N, CUBLAS_OP_N, as_int(k, "k"), as_int(n, "n"), as_int(o, "o"), &one, w, as_int(k, "k"), dy,
                     as_int(o, "o"), &beta, dx, as_int(k, "k")),
@@ -365,10 +393,13 @@ void CudaKernels::linear_dx(const float* dy, const float* w, float* dx, uint64_t
 
 // dW[o, k] += dy[n, o]^T x[n, k]: column-major dW' (k x o) += x' (k x n) dy'^T (n x o).
 void CudaKernels::linear_dw(const float* dy, const float* x, float* dw, float* db, uint64_t n, uint64_t k, uint64_t o) const {
+  if (n == 0 || o == 0) return;  // nothing to add
   const float one = 1.0f;
-  check(cublasSgemm(s_->blas, CUBLAS_OP_N, CUBLAS_OP_T, as_int(k, "k"), as_int(o, "o"), as_int(n, "n"), &one, x, as_int(k, "k"), dy,
-                    as_int(o, "o"), &one, dw, as_int(k, "k")),
-        "linear_dw");
+  if (k > 0) {
+    check(cublasSgemm(s_->blas, CUBLAS_OP_N, CUBLAS_OP_T, as_int(k, "k"), as_int(o, "o"), as_int(n, "n"), &one, x, as_int(k, "k"), dy,
+                      as_int(o, "o"), &one, dw, as_int(k, "k")),
+          "linear_dw");
+  }
   if (db) {
     column_sum_kernel<<<blocks_for(o), kThreads>>>(dy, db, n, o);
     launched("column_sum");
@@ -376,15 +407,15 @@ void CudaKernels::linear_dw(const float* dy, const float* x, float* dw, float* d
 }
 
 void CudaKernels::rmsnorm(const float* x, const float* w, float* y, float* rstd, uint64_t n, uint64_t d, float eps, bool plus_one) const {
-  if (n == 0) return;
-  rmsnorm_kernel<<<static_cast<unsigned>(n), kThreads>>>(x, w, y, rstd, d, eps, plus_one ? 1.0f : 0.0f);
+  if (n == 0 || d == 0) return;
+  rmsnorm_kernel<<<rows_grid(n), kThreads>>>(x, w, y, rstd, d, eps, plus_one ? 1.0f : 0.0f);
   launched("rmsnorm");
 }
 
 void CudaKernels::rmsnorm_backward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw, uint64_t n,
                                    uint64_t d, bool plus_one) const {
-  if (n == 0) return;
-  rmsnorm_dx_kernel<<<static_cast<unsigned>(n), kThreads>>>(x, w, rstd, dy, dx, d, plus_one ? 1.0f : 0.0f);
+  if (n == 0 || d == 0) return;
+  rmsnorm_dx_kernel<<<rows_grid(n), kThreads>>>(x, w, rstd, dy, dx, d, plus_one ? 1.0f : 0.0f);
   launched("rmsnorm_dx");
   rmsnorm_dw_kernel<<<blocks_for(d), kThreads>>>(x, rstd, dy, dw, n, d);
   launched("rmsnorm_dw");
@@ -393,7 +424,7 @@ void CudaKernels::rmsnorm_backward(const float* x, const float* w, const float* 
 void CudaKernels::rope(float* v, uint64_t n, uint64_t heads, uint64_t hd, const model::Rope& rope, uint64_t p0, uint64_t period,
                        bool inverse) const {
   const uint64_t half = rope.rotary_dim() / 2;
-  if (n == 0 || half == 0) return;
+  if (n == 0 || heads == 0 || half == 0) return;
   const uint64_t m = period ? std::min(n, period) : n;  // positions p0 .. p0 + m - 1
   const size_t floats = m * half;
   if (floats > s_->rope_floats) {
@@ -437,7 +468,7 @@ void CudaKernels::softcap(float* x, uint64_t n, float cap) const {
 
 void CudaKernels::attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, const uint32_t* doc_start,
                                     uint64_t B, const model::AttnShape& a) const {
-  if (B == 0 || a.T == 0) return;
+  if (B == 0 || a.T == 0 || a.H == 0) return;
   if (B > 65535) throw Error("CudaKernels: attention of more than 65535 sequences at once");
   const AttnArgs args = attn_args(a.T, a, a.p0 + a.T - a.kbase);
   attention_forward_kernel<<<dim3(static_cast<unsigned>(a.T), static_cast<unsigned>(a.H), static_cast<unsigned>(B)), kAttnThreads>>>(
@@ -448,7 +479,7 @@ void CudaKernels::attention_forward(const float* q, const float* k, const float*
 void CudaKernels::attention_backward(const float* q, const float* k, const float* v, const float* o, const float* dout, const float* lse,
                                      float* dq, float* dk, float* dv, const uint32_t* doc_start, uint64_t B,
                                      const model::AttnShape& a) const {
-  if (B == 0 || a.T == 0) return;
+  if (B == 0 || a.T == 0 || a.H == 0) return;
   if (a.p0 != 0 || a.kbase != 0) throw Error("CudaKernels: attention_backward needs p0 = 0 and kbase = 0 (training)");
   if (B > 65535) throw Error("CudaKernels: attention of more than 65535 sequences at once");
   const AttnArgs args = attn_args(a.T, a, a.T);

@@ -52,13 +52,18 @@ struct Dev {
 };
 
 void expect(const std::string& name, const std::vector<float>& got, const std::vector<float>& want, bool elementwise) {
+  if (got.size() != want.size()) {
+    std::printf("FAIL: %s (%zu values, expected %zu)\n", name.c_str(), got.size(), want.size());
+    ++failures;
+    return;
+  }
   double worst = 0, scale = 0;
   for (float w : want) scale = std::max(scale, static_cast<double>(std::fabs(w)));
   for (size_t i = 0; i < want.size(); ++i) {
     const double err = std::fabs(static_cast<double>(got[i]) - want[i]);
     worst = std::max(worst, elementwise ? err / std::max(1e-6, static_cast<double>(std::fabs(want[i]))) : err / std::max(scale, 1e-30));
   }
-  const bool ok = worst <= 1e-5 && got.size() == want.size();
+  const bool ok = worst <= 1e-5;
   std::printf("%s: %s (relative error %.3g)\n", ok ? "ok" : "FAIL", name.c_str(), worst);
   failures += !ok;
 }
@@ -130,7 +135,9 @@ int main() {
       cpu.rope(v.data(), n, heads, hd, rope, p0, period, inverse);
       Dev d_v(v0);
       gpu.rope(d_v.p, n, heads, hd, rope, p0, period, inverse);
-      expect("rope p0=" + std::to_string(p0) + " period=" + std::to_string(period) + (inverse ? " inverse" : ""), d_v.host(), v, true);
+      // Against the largest magnitude: nvcc fuses x2 c + x1 s into an FMA, the CPU build does not,
+      // and outputs near zero come from cancelling terms.
+      expect("rope p0=" + std::to_string(p0) + " period=" + std::to_string(period) + (inverse ? " inverse" : ""), d_v.host(), v, false);
     }
   }
 
@@ -144,7 +151,7 @@ int main() {
     gpu.glu(d_g.p, d_u.p, d_h.p, n, act);
     gpu.glu_backward(d_g.p, d_u.p, d_dh.p, d_dg.p, d_du.p, n, act);
     const std::string tag = act == Activation::SiLU ? "swiglu" : "geglu";
-    // Against the CPU's own fast tanh (2.4e-7 relative) and exp: per element, floor 1e-6.
+    // Against the CPU's own fast tanh (2.4e-7 relative) and exp, relative to the largest value.
     expect(tag, d_h.host(), h, false);
     expect(tag + " backward dg", d_dg.host(), dg, false);
     expect(tag + " backward du", d_du.host(), du, false);
@@ -169,13 +176,17 @@ int main() {
       uint64_t p0, window, kbase;
       float softcap;
       bool docs;
+      uint64_t hd;
+      bool with_lse;
     };
-    const uint64_t B = 2, T = 37, H = 4, KV = 2, hd = 64;
-    for (const Case& c : {Case{"causal", 0, 0, 0, 0.0f, false}, Case{"window 10", 0, 10, 0, 0.0f, false},
-                          Case{"softcap 20", 0, 0, 0, 20.0f, false}, Case{"documents", 0, 0, 0, 0.0f, true},
-                          Case{"documents + window 6 + softcap", 0, 6, 0, 20.0f, true},
-                          Case{"KV cache p0 20, window 8, kbase 13", 20, 8, 13, 0.0f, false}}) {
-      longctx::model::AttnShape a{T, H, KV, hd, 1.0f / 8.0f};
+    const uint64_t B = 2, T = 37, H = 4, KV = 2;
+    // Soft-cap 2 on scores of unit scale: the tanh bends. hd 256 (Gemma): two dimensions a thread.
+    for (const Case& c : {Case{"causal", 0, 0, 0, 0.0f, false, 64, true}, Case{"window 10", 0, 10, 0, 0.0f, false, 64, true},
+                          Case{"softcap 2", 0, 0, 0, 2.0f, false, 64, true}, Case{"documents", 0, 0, 0, 0.0f, true, 64, true},
+                          Case{"documents + window 6 + softcap 2, hd 256", 0, 6, 0, 2.0f, true, 256, true},
+                          Case{"KV cache p0 20, window 8, kbase 13, no lse", 20, 8, 13, 0.0f, false, 64, false}}) {
+      const uint64_t hd = c.hd;
+      longctx::model::AttnShape a{T, H, KV, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
       a.p0 = c.p0;
       a.window = c.window;
       a.kbase = c.kbase;
@@ -199,9 +210,9 @@ int main() {
         d_docs = static_cast<uint32_t*>(longctx::cuda::device_alloc(docs.size() * 4));
         longctx::cuda::copy_to_device(d_docs, docs.data(), docs.size() * 4);
       }
-      gpu.attention_forward(d_q.p, d_k.p, d_v.p, d_o.p, d_lse.p, d_docs, B, a);
+      gpu.attention_forward(d_q.p, d_k.p, d_v.p, d_o.p, c.with_lse ? d_lse.p : nullptr, d_docs, B, a);
       expect(std::string("attention forward o, ") + c.name, d_o.host(), o, false);
-      expect(std::string("attention forward lse, ") + c.name, d_lse.host(), lse, false);
+      if (c.with_lse) expect(std::string("attention forward lse, ") + c.name, d_lse.host(), lse, false);
       if (c.p0 == 0 && c.kbase == 0) {
         const auto dout = random(o.size(), 54), dq0 = random(q.size(), 55), dk0 = random(k.size(), 56), dv0 = random(v.size(), 57);
         std::vector<float> dq = dq0, dk = dk0, dv = dv0;

@@ -26,6 +26,8 @@ void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void synchronize();
 
+// Not for concurrent calls from several threads: the RoPE rows and the attention backward's
+// scratch live in the object (as the CPU backend's attention scratch does).
 class CudaKernels final : public model::Kernels {
  public:
   CudaKernels();
