@@ -40,11 +40,12 @@ unsigned rows_grid(uint64_t n) {
 }
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi), as the CPU backend
 
-// Sum over a block of kThreads threads (shared memory tree; every thread gets the result).
+// Sum over a block of N threads (shared memory tree, a fixed order; every thread gets the result).
+template <int N = kThreads>
 __device__ float block_sum(float v, float* shared) {
   shared[threadIdx.x] = v;
   __syncthreads();
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
+  for (int s = N / 2; s > 0; s >>= 1) {
     if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
     __syncthreads();
   }
@@ -167,19 +168,6 @@ __device__ uint64_t first_key(uint64_t qp, uint64_t doc, uint64_t window) {
   return doc > w ? doc : w;
 }
 
-// Sum of v over the kAttnThreads threads of the block, in a fixed order (every thread gets it).
-__device__ float attn_sum(float v, float* shared) {
-  shared[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kAttnThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-    __syncthreads();
-  }
-  const float r = shared[0];
-  __syncthreads();
-  return r;
-}
-
 struct AttnArgs {
   uint64_t T, H, KV, hd, p0, window, kbase, qs, ks;  // qs, ks: floats per sequence of q/o and of k/v
   float scale, softcap;
@@ -189,7 +177,7 @@ struct AttnArgs {
 __device__ float head_dot(const float* a, const float* b, uint64_t hd, float* shared) {
   float part = 0;
   for (uint64_t i = threadIdx.x; i < hd; i += kAttnThreads) part += a[i] * b[i];
-  return attn_sum(part, shared);
+  return block_sum<kAttnThreads>(part, shared);
 }
 
 __device__ float capped(float sc, float cap) { return cap > 0 ? cap * tanhf(sc / cap) : sc; }
