@@ -153,6 +153,63 @@ __global__ void column_sum_kernel(const float* dy, float* db, uint64_t n, uint64
 
 void launched(const char* what) { check(cudaGetLastError(), what); }
 
+__global__ void embed_kernel(const float* E, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, float* x) {
+  const uint64_t t = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (t >= n * d) return;
+  const uint64_t r = t / d, j = t % d;
+  x[t] = E[static_cast<uint64_t>(tokens[r]) * d + j] * scale;
+}
+
+// One thread per column, rows in order: repeated tokens add up in the CPU's order.
+__global__ void embed_backward_kernel(float* dE, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, const float* dx) {
+  const uint64_t j = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
+  if (j >= d) return;
+  for (uint64_t r = 0; r < n; ++r) dE[static_cast<uint64_t>(tokens[r]) * d + j] += dx[r * d + j] * scale;
+}
+
+__device__ float block_max(float v, float* shared) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = kThreads / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + s]);
+    __syncthreads();
+  }
+  const float r = shared[0];
+  __syncthreads();
+  return r;
+}
+
+// One block per row (the block-wide reductions are reached by every thread).
+__global__ void cross_entropy_kernel(float* logits, const uint32_t* targets, uint64_t V, float row_w, float cap, float* loss) {
+  __shared__ float shared[kThreads];
+  float* row = logits + blockIdx.x * V;
+  const uint32_t target = targets[blockIdx.x];
+  if (target == ~0u) {
+    for (uint64_t j = threadIdx.x; j < V; j += kThreads) row[j] = 0.0f;
+    if (threadIdx.x == 0) loss[blockIdx.x] = 0.0f;
+    return;  // the whole block returns: no reduction follows
+  }
+  float mx = -INFINITY;
+  for (uint64_t j = threadIdx.x; j < V; j += kThreads) mx = fmaxf(mx, row[j]);
+  mx = block_max(mx, shared);
+  float sum = 0;
+  for (uint64_t j = threadIdx.x; j < V; j += kThreads) sum += expf(row[j] - mx);
+  sum = block_sum(sum, shared);
+  const float tl = row[target];
+  __syncthreads();  // every thread has read row[target] before any overwrites it
+  if (threadIdx.x == 0) loss[blockIdx.x] = logf(sum) + mx - tl;
+  const float scale = row_w / sum;
+  for (uint64_t j = threadIdx.x; j < V; j += kThreads) {
+    const float y = row[j];
+    float g = expf(y - mx) * scale - (j == target ? row_w : 0.0f);
+    if (cap > 0) {
+      const float t = y / cap;
+      g *= 1.0f - t * t;
+    }
+    row[j] = g;
+  }
+}
+
 // --- Attention, plainly: one block per (sequence, head, query row), the head dimension over the
 // block's threads, keys one after another with the row's online softmax. No tiles and no tensor
 // cores: this is the semantics (masks, window, soft-cap, GQA, KV-cache offset) in GPU form, the
@@ -319,6 +376,24 @@ void device_free(void* p) { cudaFree(p); }
 void copy_to_device(void* dst, const void* src, size_t bytes) { check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to device"); }
 void copy_to_host(void* dst, const void* src, size_t bytes) { check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host"); }
 void synchronize() { check(cudaDeviceSynchronize(), "synchronize"); }
+
+void embed(const float* E, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, float* x) {
+  if (n == 0 || d == 0) return;
+  embed_kernel<<<blocks_for(n * d), kThreads>>>(E, tokens, n, d, scale, x);
+  launched("embed");
+}
+
+void embed_backward(float* dE, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, const float* dx) {
+  if (n == 0 || d == 0) return;
+  embed_backward_kernel<<<blocks_for(d), kThreads>>>(dE, tokens, n, d, scale, dx);
+  launched("embed_backward");
+}
+
+void cross_entropy_rows(float* logits, const uint32_t* targets, uint64_t nr, uint64_t V, float row_w, float cap, float* loss) {
+  if (nr == 0 || V == 0) return;
+  cross_entropy_kernel<<<rows_grid(nr), kThreads>>>(logits, targets, V, row_w, cap, loss);
+  launched("cross_entropy");
+}
 
 struct CudaKernels::State {
   cublasHandle_t blas = nullptr;

@@ -228,6 +228,59 @@ int main() {
     }
   }
 
+  {  // embedding forward and backward (repeated tokens), against the trainer's loops
+    const uint64_t V = 50, d = 300, n = 41;
+    const auto E = random(V * d, 61), dx = random(n * d, 62), dE0 = random(V * d, 63);
+    std::vector<uint32_t> tokens(n);
+    for (uint64_t r = 0; r < n; ++r) tokens[r] = static_cast<uint32_t>((r * 7) % 13);  // repeats
+    const float scale = 17.3f;
+    std::vector<float> x(n * d), dE = dE0;
+    for (uint64_t r = 0; r < n; ++r)
+      for (uint64_t j = 0; j < d; ++j) x[r * d + j] = E[tokens[r] * d + j] * scale;
+    for (uint64_t r = 0; r < n; ++r)
+      for (uint64_t j = 0; j < d; ++j) dE[tokens[r] * d + j] += dx[r * d + j] * scale;
+    auto* d_tok = static_cast<uint32_t*>(longctx::cuda::device_alloc(n * 4));
+    longctx::cuda::copy_to_device(d_tok, tokens.data(), n * 4);
+    Dev d_E(E), d_x(zeros(n * d)), d_dx(dx), d_dE(dE0);
+    longctx::cuda::embed(d_E.p, d_tok, n, d, scale, d_x.p);
+    longctx::cuda::embed_backward(d_dE.p, d_tok, n, d, scale, d_dx.p);
+    expect("embed", d_x.host(), x, true);
+    expect("embed_backward", d_dE.host(), dE, false);
+    longctx::cuda::device_free(d_tok);
+  }
+
+  for (const float cap : {0.0f, 30.0f}) {  // the fused cross-entropy's chunk, against double precision
+    const uint64_t nr = 23, V = 5003;
+    auto logits = random(nr * V, 71, 4.0f);
+    if (cap > 0)
+      for (auto& z : logits) z = cap * std::tanh(z / cap);  // rows arrive capped
+    std::vector<uint32_t> targets(nr);
+    for (uint64_t r = 0; r < nr; ++r) targets[r] = r == 5 ? ~0u : static_cast<uint32_t>((r * 811) % V);
+    const float row_w = 0.25f;
+    std::vector<float> grad(nr * V), loss(nr);
+    for (uint64_t r = 0; r < nr; ++r) {
+      const float* row = logits.data() + r * V;
+      if (targets[r] == ~0u) continue;  // zero gradient, zero loss
+      double mx = row[0], sum = 0;
+      for (uint64_t j = 0; j < V; ++j) mx = std::max(mx, static_cast<double>(row[j]));
+      for (uint64_t j = 0; j < V; ++j) sum += std::exp(row[j] - mx);
+      loss[r] = static_cast<float>(std::log(sum) + mx - row[targets[r]]);
+      for (uint64_t j = 0; j < V; ++j) {
+        double g = std::exp(row[j] - mx) / sum * row_w - (j == targets[r] ? row_w : 0.0);
+        if (cap > 0) g *= 1.0 - (row[j] / cap) * (row[j] / cap);
+        grad[r * V + j] = static_cast<float>(g);
+      }
+    }
+    auto* d_t = static_cast<uint32_t*>(longctx::cuda::device_alloc(nr * 4));
+    longctx::cuda::copy_to_device(d_t, targets.data(), nr * 4);
+    Dev d_l(logits), d_loss(zeros(nr));
+    longctx::cuda::cross_entropy_rows(d_l.p, d_t, nr, V, row_w, cap, d_loss.p);
+    const std::string tag = cap > 0 ? " (soft-cap 30)" : "";
+    expect("cross-entropy loss" + tag, d_loss.host(), loss, false);
+    expect("cross-entropy d(logits)" + tag, d_l.host(), grad, false);
+    longctx::cuda::device_free(d_t);
+  }
+
   std::printf("%s\n", failures ? "FAILED" : "all CUDA kernels match the CPU backend");
   return failures ? 1 : 0;
 }

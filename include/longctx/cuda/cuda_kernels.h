@@ -26,6 +26,20 @@ void copy_to_device(void* dst, const void* src, size_t bytes);
 void copy_to_host(void* dst, const void* src, size_t bytes);
 void synchronize();
 
+// The embedding and the loss, as the trainer computes them (src/model/decoder.cpp embed /
+// embed_backward, src/train/model_grad.cpp's cross-entropy), on device pointers:
+// x[r, :] = E[tokens[r], :] * scale. Token ids must be below the vocabulary (the caller checks,
+// as the CPU's embed does).
+void embed(const float* E, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, float* x);
+// dE[tokens[r], :] += dx[r, :] * scale, rows in order for every column (deterministic, no atomics).
+void embed_backward(float* dE, const uint32_t* tokens, uint64_t n, uint64_t d, float scale, const float* dx);
+// One chunk of the fused cross-entropy, in place: for each of the nr rows of logits[nr, V] (already
+// soft-capped when cap > 0) with a target (targets[r] < V; rows whose target is ~0u predict nothing:
+// zeroed, loss 0), loss[r] = log sum exp(row) - row[target], and the row becomes
+// d(logits) = (softmax - onehot) * row_w, times 1 - (y / cap)^2 through the cap. The caller's
+// GEMMs then give d(hidden) and d(W_out); chunks keep a long sequence's logits from existing whole.
+void cross_entropy_rows(float* logits, const uint32_t* targets, uint64_t nr, uint64_t V, float row_w, float cap, float* loss);
+
 // Not for concurrent calls from several threads: the RoPE rows and the attention backward's
 // scratch live in the object (as the CPU backend's attention scratch does).
 class CudaKernels final : public model::Kernels {
