@@ -60,7 +60,7 @@ class EncoderState {
   }
 
   // The text pieces are cut from, copied with PieceCache::kPad bytes after it: every piece word()
-  // sees lies in it, so its cache key can be read without branches (make_key_padded).
+  // sees lies in it, so its cache key can be read without branches (PieceCache::make_key).
   std::string_view pad(std::string_view s) {
     padded_.resize(s.size() + PieceCache::kPad);
     std::memcpy(padded_.data(), s.data(), s.size());
@@ -196,8 +196,7 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    // w lies in padded_ (pre_tokenize's pad()): the key is read without length branches.
-    const PieceCache::Key key = PieceCache::make_key_padded(w);
+    const PieceCache::Key key = PieceCache::make_key(w);  // w lies in padded_ (pre_tokenize's pad())
     if (cache_.find(key, out)) return;
     const size_t before = out.size();
     t_.model->encode_word(w, out, scratch_);

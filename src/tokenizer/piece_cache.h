@@ -76,47 +76,19 @@ class PieceCache {
 
   PieceCache() : slots_(kInitialSlots), mask_(kInitialSlots - 1), hot_(kHotSlots) {}
 
-  // Bytes p[0, n) (n <= 8) as the integer a zero-padded 8-byte buffer holding them would load as,
-  // reading no byte outside them. Two overlapping loads put the same byte at the same position
-  // twice, so OR-ing them is exact. (Was a memcpy into a zeroed buffer: a libc call per piece.)
-  [[gnu::always_inline]] static uint64_t load_upto8(const char* p, size_t n) {
-    if (n >= 4) {
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      return lo | static_cast<uint64_t>(hi) << (8 * (n - 4));
-    }
-    if (n == 0) return 0;
-    const auto b0 = static_cast<uint64_t>(static_cast<uint8_t>(p[0]));
-    const auto bm = static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2]));
-    const auto bl = static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1]));
-    return b0 | bm << (8 * (n / 2)) | bl << (8 * (n - 1));
-  }
-
+  // The key of a piece that is followed by at least kPad readable bytes (the encoder cuts pieces
+  // from a padded copy of the text, EncoderState::pad). Up to 16 bytes: the bytes zero-padded into
+  // two integers, read as two 8-byte loads masked to the piece's length, with no branch on the
+  // length (branches there were mispredicted on most pieces of real text, whose lengths vary at
+  // random); longer: a hash of the bytes, compared in full on a match.
+  static constexpr size_t kPad = 16;
   [[gnu::always_inline]] static Key make_key(std::string_view bytes) {
     Key k;
     k.bytes = bytes;
-    if (bytes.size() <= 16) {
-      if (bytes.size() <= 8) {
-        k.k0 = load_upto8(bytes.data(), bytes.size());
-      } else {
-        std::memcpy(&k.k0, bytes.data(), 8);
-        k.k1 = load_upto8(bytes.data() + 8, bytes.size() - 8);
-      }
-      k.hash = mix64(k.k0 * 0x9E3779B97F4A7C15ULL ^ (k.k1 + bytes.size()) * 0xC2B2AE3D27D4EB4FULL);
-    } else {
+    if (bytes.size() > 16) {
       k.hash = hash_bytes(bytes);
+      return k;
     }
-    return k;
-  }
-
-  // make_key for bytes that are followed by at least kPad readable bytes (a padded buffer): the
-  // same key, built without branches on the length. Two 8-byte loads masked to the piece's bytes
-  // give exactly the zero-padded integers load_upto8 builds; the branches on the length there
-  // were mispredicted on most pieces of real text (their lengths vary at random).
-  static constexpr size_t kPad = 16;
-  [[gnu::always_inline]] static Key make_key_padded(std::string_view bytes) {
-    if (bytes.size() > 16) return make_key(bytes);
     static constexpr auto masks = [] {
       struct M {
         uint64_t lo[17], hi[17];
@@ -127,8 +99,6 @@ class PieceCache {
       }
       return m;
     }();
-    Key k;
-    k.bytes = bytes;
     uint64_t a, b;
     std::memcpy(&a, bytes.data(), 8);
     std::memcpy(&b, bytes.data() + 8, 8);
