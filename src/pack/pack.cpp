@@ -71,6 +71,11 @@ template <class T>
 std::string_view bytes_of(const std::vector<T>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
 }
+// One value's bytes, as stored (little-endian), for sidecars written a value at a time.
+template <class T>
+std::string_view value_bytes(const T& v) {
+  return {reinterpret_cast<const char*>(&v), sizeof(T)};
+}
 
 std::string shard_name(uint64_t k) {
   char b[32];
@@ -147,11 +152,11 @@ struct Packer {
     // millions of spans.
     OutFile sb(o.out, base + kSpans), si(o.out, base + kSpanOffsets);
     int64_t span_count = 0;
-    si.write(std::string_view(reinterpret_cast<const char*>(&span_count), 8));
+    si.write(value_bytes(span_count));
     auto add_spans = [&] {
       sb.write(bytes_of(spans));
       span_count += static_cast<int64_t>(spans.size());
-      si.write(std::string_view(reinterpret_cast<const char*>(&span_count), 8));
+      si.write(value_bytes(span_count));
     };
     const std::string& f = o.format;
     if (f == "megatron-docs") {
@@ -210,11 +215,11 @@ struct Packer {
       int32_t cu_last = 0;
       int64_t cu_count = 1;
       auto cu_push = [&](int32_t v) {
-        cu_file->write(std::string_view(reinterpret_cast<const char*>(&v), 4));
+        cu_file->write(value_bytes(v));
         cu_last = v;
         ++cu_count;
       };
-      if (flat) cu_file->write(std::string_view(reinterpret_cast<const char*>(&cu_last), 4));
+      if (flat) cu_file->write(value_bytes(cu_last));
       std::vector<int64_t> cu_off{0};
       std::string buf;
       for (uint64_t s = a; s < b; ++s) {
