@@ -339,13 +339,14 @@ void reserve_entries(Ctx& c, uint32_t cut) {
 void run_strategy(Ctx& c) {
   const std::string& s = c.o.strategy;
   const bool natural = c.o.domain_shares == "natural";
-  reserve_entries(c, s.rfind("cut:", 0) == 0 ? cut_length(s) : 0);
+  const bool is_cut = s.rfind("cut:", 0) == 0;
+  const uint32_t cut = is_cut ? cut_length(s) : 0;
+  reserve_entries(c, cut);
   if (s == "original") {
     plan_total(c, false, 0);
-  } else if (s.rfind("cut:", 0) == 0) {
-    const uint32_t len = cut_length(s);
+  } else if (is_cut) {
     if (c.o.whole_docs) throw Error("--whole-docs: " + s + " cuts every document into pieces; give one of the two");
-    plan_total(c, false, len);
+    plan_total(c, false, cut);
   } else if (s == "global") {
     if (c.o.whole_docs) {
       plan_total(c, true, 0);
