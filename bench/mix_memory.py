@@ -11,7 +11,7 @@ import argparse
 import os
 import shutil
 import subprocess
-import time
+import sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build")
@@ -27,24 +27,15 @@ if not os.path.exists(os.path.join(store, "manifest.json")):
                     f"B:{nb}:0.01:3-12:5000-9000"], check=True)
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peak_mem import peak as sample  # noqa: E402
+
+
 def peak(cmd):
-    t0 = time.time()
-    p = subprocess.Popen(cmd)
-    anon = file_ = 0
-    while p.poll() is None:
-        try:
-            with open(f"/proc/{p.pid}/status") as f:
-                for line in f:
-                    if line.startswith("RssAnon:"):
-                        anon = max(anon, int(line.split()[1]) * 1024)
-                    elif line.startswith("RssFile:"):
-                        file_ = max(file_, int(line.split()[1]) * 1024)
-        except FileNotFoundError:
-            pass
-        time.sleep(0.02)
-    if p.returncode != 0:
-        raise SystemExit(f"{cmd}: exit {p.returncode}")
-    return anon, file_, time.time() - t0
+    r = sample(cmd, whole_tree=False)
+    if r["rc"] != 0:
+        raise SystemExit(f"{cmd}: exit {r['rc']}")
+    return r["anon_bytes"], r["file_bytes"], r["seconds"]
 
 
 import json  # noqa: E402

@@ -6,6 +6,7 @@ drop). /usr/bin/time's "maximum resident set size" adds the two for one process,
 that memory-map gigabytes says little about what they need.
 
 usage: peak_mem.py JSON_OUT COMMAND...   writes {"seconds", "anon_bytes", "file_bytes", "rc"}; exits with COMMAND's status
+   or, imported: peak(cmd, interval, whole_tree) (bench/mix_memory.py, tests/store/test_memory_per_doc.py)
 """
 import json
 import os
@@ -47,17 +48,27 @@ def rss(pid):
     return anon, file_
 
 
-out_path, cmd = sys.argv[1], sys.argv[2:]
-t0 = time.time()
-proc = subprocess.Popen(cmd)
-peak_anon = peak_file = 0
-while proc.poll() is None:
-    a = f = 0
-    for p in tree(proc.pid):
-        x, y = rss(p)
-        a, f = a + x, f + y
-    peak_anon, peak_file = max(peak_anon, a), max(peak_file, f)
-    time.sleep(0.02)
-with open(out_path, "w") as f:
-    json.dump({"seconds": time.time() - t0, "anon_bytes": peak_anon, "file_bytes": peak_file, "rc": proc.returncode}, f)
-sys.exit(proc.returncode)
+def peak(cmd, interval=0.02, whole_tree=True, **popen):
+    """Runs cmd (popen: subprocess.Popen's keywords) sampling every `interval` seconds; returns
+    {"seconds", "anon_bytes", "file_bytes", "rc", "proc"}. whole_tree=False samples the process alone
+    (its threads share its figures), which is cheaper and so can sample more often."""
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, **popen)
+    peak_anon = peak_file = 0
+    while proc.poll() is None:
+        a = f = 0
+        for p in tree(proc.pid) if whole_tree else [proc.pid]:
+            x, y = rss(p)
+            a, f = a + x, f + y
+        peak_anon, peak_file = max(peak_anon, a), max(peak_file, f)
+        time.sleep(interval)
+    return {"seconds": time.time() - t0, "anon_bytes": peak_anon, "file_bytes": peak_file, "rc": proc.returncode, "proc": proc}
+
+
+if __name__ == "__main__":
+    out_path, cmd = sys.argv[1], sys.argv[2:]
+    r = peak(cmd)
+    r.pop("proc")
+    with open(out_path, "w") as f:
+        json.dump(r, f)
+    sys.exit(r["rc"])

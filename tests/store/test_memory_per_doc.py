@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Memory per document (issue 15, item 3): ingest, stats, mix and pack on corpora of many small
 documents, at two sizes, with every process's peak anonymous memory (RssAnon: what it allocated;
-memory-mapped inputs are page cache and not counted) sampled from /proc every 5 ms. What a command
+memory-mapped inputs are page cache and not counted) sampled from /proc every 2 ms (bench/peak_mem.py). What a command
 needs per document is the slope between the two sizes, so the fixed cost (tokenizer, buffers,
 threads) drops out:
 
@@ -10,8 +10,7 @@ threads) drops out:
   would be 8 or more; what sampling misses of short peaks, a few MB, is under 3 bytes a document
   at these sizes);
 - pack reads the plan's entries (16 bytes each) and keeps an order over them: at most 32 bytes a
-  planned entry, for a plan with an entry per document (original) and one with long documents
-  upsampled (per-source).
+  planned entry, for an original plan of half the store and a per-source plan.
 
 And the commands finish under a data-size limit (`prlimit --data`): OpenBLAS, which longctx links
 for its model code, used to start a worker thread that allocated 128 MB at load and retried
@@ -26,14 +25,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT, BUILD = sys.argv[1:3]
 if "--sanitized" in sys.argv[3:]:
     print("skipped: RSS is not meaningful under sanitizers")
     sys.exit(77)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 from checklist import check, failures  # noqa: E402
+from peak_mem import peak  # noqa: E402
 
 LONGCTX = os.path.join(BUILD, "longctx")
 TOKENIZER = os.path.join(ROOT, "data/tokenizers/llama2/tokenizer.json")
@@ -43,20 +43,10 @@ SMALL, LARGE = 200_000, 3_000_000
 def peak_anon(cmd):
     """(peak RssAnon of the process in bytes, seconds); fails the test on a non-zero exit. Its
     threads share the one figure; the commands here start no processes."""
-    t0 = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while p.poll() is None:
-        try:
-            with open(f"/proc/{p.pid}/status") as f:
-                peak = max(peak, next((int(l.split()[1]) * 1024 for l in f if l.startswith("RssAnon:")), 0))
-        except OSError:
-            pass
-        time.sleep(0.002)
-    err = p.stderr.read().decode(errors="replace")
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)}: exit {p.returncode}: {err}")
-    return peak, time.time() - t0
+    r = peak(cmd, interval=0.002, whole_tree=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {r['rc']}: {r['proc'].stderr.read().decode(errors='replace')}")
+    return r["anon_bytes"], r["seconds"]
 
 
 def slope(name, cmd_for, docs_for, bound):
