@@ -40,18 +40,25 @@ unsigned rows_grid(uint64_t n) {
 }
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi), as the CPU backend
 
-// Sum over a block of N threads (shared memory tree, a fixed order; every thread gets the result).
-template <int N = kThreads>
-__device__ float block_sum(float v, float* shared) {
+// op over a block of N threads (shared memory tree, a fixed order; every thread gets the result).
+template <int N, class Op>
+__device__ float block_reduce(float v, float* shared, Op op) {
   shared[threadIdx.x] = v;
   __syncthreads();
   for (int s = N / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+    if (threadIdx.x < s) shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + s]);
     __syncthreads();
   }
   const float r = shared[0];
   __syncthreads();
   return r;
+}
+template <int N = kThreads>
+__device__ float block_sum(float v, float* shared) {
+  return block_reduce<N>(v, shared, [](float a, float b) { return a + b; });
+}
+__device__ float block_max(float v, float* shared) {
+  return block_reduce<kThreads>(v, shared, [](float a, float b) { return fmaxf(a, b); });
 }
 
 // One block per row.
@@ -165,18 +172,6 @@ __global__ void embed_backward_kernel(float* dE, const uint32_t* tokens, uint64_
   const uint64_t j = blockIdx.x * static_cast<uint64_t>(kThreads) + threadIdx.x;
   if (j >= d) return;
   for (uint64_t r = 0; r < n; ++r) dE[static_cast<uint64_t>(tokens[r]) * d + j] += dx[r * d + j] * scale;
-}
-
-__device__ float block_max(float v, float* shared) {
-  shared[threadIdx.x] = v;
-  __syncthreads();
-  for (int s = kThreads / 2; s > 0; s >>= 1) {
-    if (threadIdx.x < s) shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + s]);
-    __syncthreads();
-  }
-  const float r = shared[0];
-  __syncthreads();
-  return r;
 }
 
 // One block per row (the block-wide reductions are reached by every thread).
