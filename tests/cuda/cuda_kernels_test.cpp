@@ -35,21 +35,26 @@ std::vector<float> random(size_t n, uint32_t seed, float scale = 1.0f) {
 std::vector<float> zeros(size_t n) { return std::vector<float>(n, 0.0f); }
 
 // A device copy of a host array, freed at scope end.
-struct Dev {
-  float* p = nullptr;
+template <class T>
+struct DevArray {
+  T* p = nullptr;
   size_t n = 0;
-  explicit Dev(const std::vector<float>& h) : n(h.size()) {
-    p = static_cast<float*>(longctx::cuda::device_alloc(n * sizeof(float)));
-    longctx::cuda::copy_to_device(p, h.data(), n * sizeof(float));
+  explicit DevArray(const std::vector<T>& h) : n(h.size()) {
+    p = static_cast<T*>(longctx::cuda::device_alloc(n * sizeof(T)));
+    longctx::cuda::copy_to_device(p, h.data(), n * sizeof(T));
   }
-  ~Dev() { longctx::cuda::device_free(p); }
-  std::vector<float> host() const {
+  ~DevArray() { longctx::cuda::device_free(p); }
+  DevArray(const DevArray&) = delete;
+  DevArray& operator=(const DevArray&) = delete;
+  std::vector<T> host() const {
     longctx::cuda::synchronize();
-    std::vector<float> h(n);
-    longctx::cuda::copy_to_host(h.data(), p, n * sizeof(float));
+    std::vector<T> h(n);
+    longctx::cuda::copy_to_host(h.data(), p, n * sizeof(T));
     return h;
   }
 };
+using Dev = DevArray<float>;
+using DevIds = DevArray<uint32_t>;
 
 void expect(const std::string& name, const std::vector<float>& got, const std::vector<float>& want, bool elementwise) {
   if (got.size() != want.size()) {
@@ -205,11 +210,8 @@ int main() {
       std::vector<float> o(B * T * H * hd), lse(B * H * T);
       cpu.attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), c.docs ? docs.data() : nullptr, B, a);
       Dev d_q(q), d_k(k), d_v(v), d_o(zeros(o.size())), d_lse(zeros(lse.size()));
-      uint32_t* d_docs = nullptr;
-      if (c.docs) {
-        d_docs = static_cast<uint32_t*>(longctx::cuda::device_alloc(docs.size() * 4));
-        longctx::cuda::copy_to_device(d_docs, docs.data(), docs.size() * 4);
-      }
+      const DevIds d_doc_array(docs);
+      const uint32_t* d_docs = c.docs ? d_doc_array.p : nullptr;
       gpu.attention_forward(d_q.p, d_k.p, d_v.p, d_o.p, c.with_lse ? d_lse.p : nullptr, d_docs, B, a);
       expect(std::string("attention forward o, ") + c.name, d_o.host(), o, false);
       if (c.with_lse) expect(std::string("attention forward lse, ") + c.name, d_lse.host(), lse, false);
@@ -224,7 +226,6 @@ int main() {
         expect(std::string("attention backward dk, ") + c.name, d_dk.host(), dk, false);
         expect(std::string("attention backward dv, ") + c.name, d_dv.host(), dv, false);
       }
-      if (d_docs) longctx::cuda::device_free(d_docs);
     }
   }
 
@@ -239,14 +240,12 @@ int main() {
       for (uint64_t j = 0; j < d; ++j) x[r * d + j] = E[tokens[r] * d + j] * scale;
     for (uint64_t r = 0; r < n; ++r)
       for (uint64_t j = 0; j < d; ++j) dE[tokens[r] * d + j] += dx[r * d + j] * scale;
-    auto* d_tok = static_cast<uint32_t*>(longctx::cuda::device_alloc(n * 4));
-    longctx::cuda::copy_to_device(d_tok, tokens.data(), n * 4);
+    const DevIds d_tok(tokens);
     Dev d_E(E), d_x(zeros(n * d)), d_dx(dx), d_dE(dE0);
-    longctx::cuda::embed(d_E.p, d_tok, n, d, scale, d_x.p);
-    longctx::cuda::embed_backward(d_dE.p, d_tok, n, d, scale, d_dx.p);
+    longctx::cuda::embed(d_E.p, d_tok.p, n, d, scale, d_x.p);
+    longctx::cuda::embed_backward(d_dE.p, d_tok.p, n, d, scale, d_dx.p);
     expect("embed", d_x.host(), x, true);
     expect("embed_backward", d_dE.host(), dE, false);
-    longctx::cuda::device_free(d_tok);
   }
 
   for (const float cap : {0.0f, 30.0f}) {  // the fused cross-entropy's chunk, against double precision
@@ -271,14 +270,12 @@ int main() {
         grad[r * V + j] = static_cast<float>(g);
       }
     }
-    auto* d_t = static_cast<uint32_t*>(longctx::cuda::device_alloc(nr * 4));
-    longctx::cuda::copy_to_device(d_t, targets.data(), nr * 4);
+    const DevIds d_t(targets);
     Dev d_l(logits), d_loss(zeros(nr));
-    longctx::cuda::cross_entropy_rows(d_l.p, d_t, nr, V, row_w, cap, d_loss.p);
+    longctx::cuda::cross_entropy_rows(d_l.p, d_t.p, nr, V, row_w, cap, d_loss.p);
     const std::string tag = cap > 0 ? " (soft-cap 30)" : "";
     expect("cross-entropy loss" + tag, d_loss.host(), loss, false);
     expect("cross-entropy d(logits)" + tag, d_l.host(), grad, false);
-    longctx::cuda::device_free(d_t);
   }
 
   std::printf("%s\n", failures ? "FAILED" : "all CUDA kernels match the CPU backend");
