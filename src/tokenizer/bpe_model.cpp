@@ -3,6 +3,7 @@
 #include "bpe_backtrack.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <queue>
 #include <thread>
@@ -152,6 +153,41 @@ void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, Bp
   }
 }
 
+// The merges of the pairs (sym[at[k]], sym[at[k] + 1]) for k < count, into rank[at[k]] and
+// result[at[k]]: what lookup() gives, in three passes over the batch so that the cache misses of
+// different pairs overlap instead of coming one after another (the merge table of a 128K vocabulary
+// is beyond L2, and a word seen for the first time asks about pairs no cache holds).
+void BpeModel::lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t count, uint32_t* rank,
+                            uint32_t* result, PairCache& cache) const {
+  uint64_t key[kLinearMergeMax], hash[kLinearMergeMax];
+  size_t slot[kLinearMergeMax];
+  for (size_t k = 0; k < count; ++k) {
+    key[k] = pair_key(sym[at[k]], sym[at[k] + 1]);
+    hash[k] = mix64(key[k]);
+    slot[k] = cache.slot_of(hash[k]);
+  }
+  size_t pending = 0;
+  uint32_t miss[kLinearMergeMax];
+  for (size_t k = 0; k < count; ++k) {
+    if (const MergeValue* v = cache.at(slot[k], key[k])) {
+      rank[at[k]] = v->rank;
+      result[at[k]] = v->result;
+    } else {
+      merge_filter_.prefetch(hash[k]);
+      merges_.prefetch_hashed(hash[k]);
+      miss[pending++] = static_cast<uint32_t>(k);
+    }
+  }
+  for (size_t j = 0; j < pending; ++j) {
+    const size_t k = miss[j];
+    const Merge* m = merge_filter_.may_contain(hash[k]) ? merges_.find(key[k], hash[k]) : nullptr;
+    const MergeValue v = m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
+    cache.put(slot[k], key[k], v);
+    rank[at[k]] = v.rank;
+    result[at[k]] = v.result;
+  }
+}
+
 // Linear scan: keep the rank of every adjacent pair; repeatedly merge the lowest (leftmost on ties)
 // and recompute only the two pairs that changed. O(n^2) but n is small and everything is in cache.
 void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
@@ -162,12 +198,12 @@ void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
     s.results.resize(n);
     uint32_t* rank = s.ranks.data();
     uint32_t* result = s.results.data();
-    auto pair_at = [&](size_t i) {
-      const MergeValue m = lookup(sym[i], sym[i + 1], s.pairs);
-      rank[i] = m.rank;
-      result[i] = m.result;
-    };
-    for (size_t i = 0; i + 1 < n; ++i) pair_at(i);
+    static constexpr auto kIota = [] {
+      std::array<uint32_t, kLinearMergeMax> a{};
+      for (uint32_t i = 0; i < kLinearMergeMax; ++i) a[i] = i;
+      return a;
+    }();
+    lookup_pairs(sym.data(), kIota.data(), n - 1, rank, result, s.pairs);
     while (n > 1) {
       size_t best = 0;
       for (size_t i = 1; i + 1 < n; ++i)
@@ -181,8 +217,12 @@ void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
         std::copy(result + best + 2, result + n - 1, result + best + 1);
       }
       --n;
-      if (best + 1 < n) pair_at(best);
-      if (best > 0) pair_at(best - 1);
+      // The pairs on either side of the merged symbol changed: look both up together.
+      uint32_t changed[2];
+      size_t count = 0;
+      if (best > 0) changed[count++] = static_cast<uint32_t>(best - 1);
+      if (best + 1 < n) changed[count++] = static_cast<uint32_t>(best);
+      lookup_pairs(sym.data(), changed, count, rank, result, s.pairs);
     }
   }
   out.insert(out.end(), sym.begin(), sym.begin() + n);

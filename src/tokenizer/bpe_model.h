@@ -119,6 +119,8 @@ class BpeModel {
   const BpeBacktrack* backtrack() const;
   void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
   void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
+  void lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t count, uint32_t* rank, uint32_t* result,
+                    PairCache& cache) const;
   void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
 
   StringTable token_bytes_;

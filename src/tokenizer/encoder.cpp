@@ -93,7 +93,7 @@ class EncoderState {
         for (const Span& sp : spans_) split_pieces(p, s, sp.begin, sp.end, next_spans_);
         spans_.swap(next_spans_);
       }
-      for (const Span& sp : spans_) word(std::string_view(s.data() + sp.begin, sp.end - sp.begin), out);
+      words(s, spans_, out);
     } else if (t_.metaspace && t_.metaspace->split) {
       cut_before_metaspace(s, /*every=*/true, out);
     } else if (t_.joins.enabled() && !reference) {
@@ -196,11 +196,55 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    const PieceCache::Key key = PieceCache::make_key(w);  // w lies in padded_ (pre_tokenize's pad())
+    cached_word(PieceCache::make_key(w), out);  // w lies in padded_ (pre_tokenize's pad())
+  }
+
+  [[gnu::always_inline]] void cached_word(const PieceCache::Key& key, std::vector<uint32_t>& out) {
     if (cache_.find(key, out)) return;
     const size_t before = out.size();
-    t_.model->encode_word(w, out, scratch_);
+    t_.model->encode_word(key.bytes, out, scratch_);
     cache_.insert(key, out.data() + before, out.size() - before);
+  }
+
+  // word() on each piece s[span] in order, software-pipelined: the key of the piece kAhead places
+  // on is made and its hot-table slot prefetched; kCheck places on, that slot has arrived and, if it
+  // does not hold the piece, the main table's slot is prefetched. The main table is beyond L2, and
+  // lookups missing the hot table otherwise wait for it one after another. Same calls, same order,
+  // same results as the plain loop; prefetches only move cache lines.
+  void words(std::string_view s, const std::vector<Span>& spans, std::vector<uint32_t>& out) {
+    if (reference) {
+      for (const Span& sp : spans) word(s.substr(sp.begin, sp.end - sp.begin), out);
+      return;
+    }
+    constexpr size_t kAhead = 16, kCheck = 8, kRing = 32;
+    static_assert(kAhead < kRing && kCheck < kAhead);
+    PieceCache::Key ring[kRing];
+    const size_t n = spans.size();
+    auto make = [&](size_t i) {
+      const std::string_view w(s.data() + spans[i].begin, spans[i].end - spans[i].begin);
+      PieceCache::Key& k = ring[i % kRing];
+      if (w.size() <= PieceCache::kMaxPieceBytes) {
+        k = PieceCache::make_key(w);
+        cache_.prefetch_hot(k);
+      } else {
+        k.bytes = w;
+      }
+    };
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) make(i);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) make(i + kAhead);
+      if (i + kCheck < n) {
+        const PieceCache::Key& k = ring[(i + kCheck) % kRing];
+        if (k.bytes.size() <= PieceCache::kMaxPieceBytes) cache_.prefetch_main(k);
+      }
+      const PieceCache::Key& k = ring[i % kRing];
+      if (k.bytes.empty()) continue;
+      if (k.bytes.size() > PieceCache::kMaxPieceBytes) {
+        t_.model->encode_word(k.bytes, out, scratch_);
+      } else {
+        cached_word(k, out);
+      }
+    }
   }
 
   const TokenizerImpl& t_;

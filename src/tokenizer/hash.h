@@ -138,8 +138,10 @@ class FlatMap64 {
     slots[i] = Slot{key, v};
     return true;
   }
-  const Value* find(uint64_t key) const {
-    size_t i = mix64(key) & mask_;
+  const Value* find(uint64_t key) const { return find(key, mix64(key)); }
+  // The same, given h = mix64(key) (callers that already computed it for a cache or a filter).
+  const Value* find(uint64_t key, uint64_t h) const {
+    size_t i = h & mask_;
     while (true) {
       const Slot& s = slots_[i];
       if (s.key == key) return &s.value;
@@ -147,7 +149,8 @@ class FlatMap64 {
       i = (i + 1) & mask_;
     }
   }
-  void prefetch(uint64_t key) const { __builtin_prefetch(&slots_[mix64(key) & mask_]); }
+  void prefetch(uint64_t key) const { prefetch_hashed(mix64(key)); }
+  void prefetch_hashed(uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
   void prefetch_for_insert(uint64_t key) { __builtin_prefetch(slots_.mutable_data() + (mix64(key) & mask_), 1); }
 
   std::span<const Slot> slots() const { return slots_.span(); }
@@ -231,6 +234,10 @@ class BloomFilter {
     set(h >> 32 | h << 32);
   }
   bool may_contain(uint64_t h) const { return test(h) && test(h >> 32 | h << 32); }
+  void prefetch(uint64_t h) const {
+    __builtin_prefetch(&bits_[(h & (kBits - 1)) >> 6]);
+    __builtin_prefetch(&bits_[((h >> 32 | h << 32) & (kBits - 1)) >> 6]);
+  }
 
   std::span<const uint64_t> words() const { return bits_.span(); }
   bool view(std::span<const uint64_t> words) {

@@ -27,6 +27,19 @@ class PairCache {
   }
   void put(size_t slot, uint64_t key, MergeValue v) { entries_[slot] = Entry{key, v}; }
 
+  // The same in two steps, for callers that look up several pairs at once (BpeModel::lookup_pairs):
+  // slot_of(h) with h = mix64(key), prefetching the entry; then at(slot).
+  size_t slot_of(uint64_t h) {
+    if (entries_.empty()) entries_.assign(kEntries, Entry{~0ULL, {0, 0}});
+    const size_t slot = h & (kEntries - 1);
+    __builtin_prefetch(&entries_[slot]);
+    return slot;
+  }
+  const MergeValue* at(size_t slot, uint64_t key) const {
+    const Entry& e = entries_[slot];
+    return e.key == key ? &e.value : nullptr;
+  }
+
  private:
   struct Entry {
     uint64_t key;

@@ -129,6 +129,19 @@ class PieceCache {
     }
   }
 
+  // Hints for a lookup a few pieces ahead (EncoderState::words): first the hot slot; later, once
+  // that has arrived, the main table's first slot unless the hot slot holds the key. Never change
+  // what find() answers.
+  [[gnu::always_inline]] void prefetch_hot(const Key& key) const {
+    __builtin_prefetch(&hot_[(key.hash >> 40) & (kHotSlots - 1)]);
+  }
+  [[gnu::always_inline]] void prefetch_main(const Key& key) const {
+    const Slot& hot = hot_[(key.hash >> 40) & (kHotSlots - 1)];
+    const bool hit = hot.key_len == key.bytes.size() && hot.k0 == key.k0 && hot.k1 == key.k1;
+    const Slot* target = &slots_[key.hash & mask_];
+    __builtin_prefetch(hit ? &hot : target);  // a select, not a branch: hits vary at random
+  }
+
   void insert(const Key& key, const uint32_t* ids, size_t count) {
     // Empty results (dropped unknown characters) and giant id lists are cheap or rare: not cached.
     if (count == 0 || count > 0xFFFF || key.bytes.empty() || key.bytes.size() > kMaxPieceBytes) return;
