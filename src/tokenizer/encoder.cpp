@@ -31,6 +31,10 @@ class EncoderState {
   // One run of text between raw added tokens; `first` when it starts the input. Normalized, then
   // split again at normalized added tokens, then pre-tokenized.
   void segment(std::string_view raw, bool first, const EncodeOptions& opt, std::vector<uint32_t>& out) {
+    if (t_.raw_spaces && !reference) {
+      raw_segment(raw, out);
+      return;
+    }
     std::string_view s = raw;
     bool at_zero = first;
     if (!t_.normalizer.empty()) {
@@ -134,30 +138,67 @@ class EncoderState {
   }
 
   // Cuts a SentencePiece-style word wherever no merge can join the characters on either side
-  // (join_table.h) and encodes the parts.
+  // (join_table.h) and encodes the parts. kRaw: s is raw text in which " " stands for "▁"
+  // (raw_segment).
+  template <bool kRaw = false>
   void cut_at_joins(std::string_view s, std::vector<uint32_t>& out) {
     const char* p = s.data();
     const char* end = p + s.size();
-    const char* start = p;
+    uint32_t start = 0;
     int len;
     uint32_t prev = text::utf8_decode(p, end, &len);
+    if (kRaw && prev == ' ') prev = HotJoins::kHot;
     p += len;
+    spans_.clear();
     while (p < end) {
       uint32_t cur;
       if (static_cast<uint8_t>(*p) < 0x80) {
         cur = static_cast<uint8_t>(*p);
+        if (kRaw && cur == ' ') cur = HotJoins::kHot;
         len = 1;
       } else {
         cur = text::utf8_decode(p, end, &len);
       }
       if (!joinable(prev, cur)) {
-        word(std::string_view(start, p - start), out);
-        start = p;
+        const auto at = static_cast<uint32_t>(p - s.data());
+        spans_.push_back(Span{start, at});
+        start = at;
       }
       prev = cur;
       p += len;
     }
-    word(std::string_view(start, end - start), out);
+    spans_.push_back(Span{start, static_cast<uint32_t>(s.size())});
+    words<kRaw>(s, spans_, out);
+  }
+
+  // A run of text between added tokens, for tokenizers whose normalizer only writes " " as "▁"
+  // (after an optional Prepend("▁"), which applies to every non-empty run) and whose words are
+  // cut at joins (TokenizerImpl::raw_spaces). The normalized text would be g(" " + raw), g
+  // writing each " " as "▁": one character for one, so cutting the raw text with " " read as "▁"
+  // cuts at the same characters, and each piece P encodes as g(P) does. The piece cache is keyed
+  // by P itself (g is a function, so a key always gets the ids of its own g(P)); only a piece the
+  // cache misses is rewritten. Saves the normalizer's pass and copy over every byte.
+  void raw_segment(std::string_view raw, std::vector<uint32_t>& out) {
+    if (raw.empty()) return;
+    const size_t prepend = t_.normalizer.size() == 2 ? 1 : 0;  // Prepend("▁") first
+    padded_.resize(prepend + raw.size() + PieceCache::kPad);
+    padded_[0] = ' ';
+    std::memcpy(padded_.data() + prepend, raw.data(), raw.size());
+    cut_at_joins<true>(std::string_view(padded_.data(), prepend + raw.size()), out);
+  }
+
+  // g(w): w with every " " written as "▁".
+  std::string_view normalized_piece(std::string_view w) {
+    piece_.clear();
+    for (size_t i = 0;;) {
+      const size_t k = w.find(' ', i);
+      if (k == std::string_view::npos) {
+        piece_.append(w, i);
+        return piece_;
+      }
+      piece_.append(w, i, k - i).append(kMetaspace);
+      i = k + 1;
+    }
   }
 
   // Cuts s before each "▁" (every=true: Metaspace split, each "▁" starts a word) or only before a
@@ -196,10 +237,7 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    cached_word(PieceCache::make_key(w), out);  // w lies in padded_ (pre_tokenize's pad())
-  }
-
-  [[gnu::always_inline]] void cached_word(const PieceCache::Key& key, std::vector<uint32_t>& out) {
+    const PieceCache::Key key = PieceCache::make_key(w);  // w lies in padded_ (pre_tokenize's pad())
     if (cache_.find(key, out)) return;
     const size_t before = out.size();
     t_.model->encode_word(key.bytes, out, scratch_);
@@ -211,8 +249,11 @@ class EncoderState {
   // does not hold the piece, the main table's slot is prefetched. The main table is beyond L2, and
   // lookups missing the hot table otherwise wait for it one after another. Same calls, same order,
   // same results as the plain loop; prefetches only move cache lines.
+  // kRaw: the pieces are raw text in which " " stands for "▁" (raw_segment): the model is given
+  // normalized_piece of a piece the cache misses.
+  template <bool kRaw = false>
   void words(std::string_view s, const std::vector<Span>& spans, std::vector<uint32_t>& out) {
-    if (reference) {
+    if (!kRaw && reference) {
       for (const Span& sp : spans) word(s.substr(sp.begin, sp.end - sp.begin), out);
       return;
     }
@@ -240,9 +281,11 @@ class EncoderState {
       const PieceCache::Key& k = ring[i % kRing];
       if (k.bytes.empty()) continue;
       if (k.bytes.size() > PieceCache::kMaxPieceBytes) {
-        t_.model->encode_word(k.bytes, out, scratch_);
-      } else {
-        cached_word(k, out);
+        t_.model->encode_word(kRaw ? normalized_piece(k.bytes) : k.bytes, out, scratch_);
+      } else if (!cache_.find(k, out)) {
+        const size_t before = out.size();
+        t_.model->encode_word(kRaw ? normalized_piece(k.bytes) : k.bytes, out, scratch_);
+        cache_.insert(k, out.data() + before, out.size() - before);
       }
     }
   }
@@ -253,7 +296,7 @@ class EncoderState {
   BpeScratch scratch_;
   std::vector<AddedMatch> matches_, nmatches_;
   std::vector<Span> spans_, next_spans_;
-  std::string norm_, buf_, tmp_, padded_;
+  std::string norm_, buf_, tmp_, padded_, piece_;
   PreTokenizerRun run_;
   std::vector<PiecesSpan> pieces_;
 };

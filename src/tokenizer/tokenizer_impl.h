@@ -55,6 +55,9 @@ struct TokenizerImpl {
   // Finer exact cut points for SentencePiece-style words (see join_table.h); disabled for
   // byte-level models, whose pre-tokenizer already cuts.
   JoinTable joins;
+  // The normalizer is Replace(" " -> "▁") after an optional Prepend("▁"), nothing else applies to
+  // the normalized text, and words are cut at joins: see spaces_stand_for_metaspace.
+  bool raw_spaces = false;
 
   std::vector<uint32_t> prefix_ids, suffix_ids;  // post-processor
 
@@ -88,6 +91,8 @@ struct BuildOptions {
   // json.data() is followed by SIMDJSON_PADDING readable bytes, so the parser need not copy it.
   bool padded = false;
 };
+
+bool spaces_stand_for_metaspace(const TokenizerImpl& t);
 
 // Parses and validates tokenizer.json text. Throws Error("ORIGIN: PART: problem").
 std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std::string& origin,

@@ -700,9 +700,26 @@ std::unique_ptr<TokenizerImpl> build_tokenizer(std::string_view json, const std:
   }
   t->matcher = std::make_unique<AddedTokenMatcher>(raw);
   if (!normalized.empty()) t->normalized_matcher = std::make_unique<AddedTokenMatcher>(normalized);
+  t->raw_spaces = spaces_stand_for_metaspace(*t);
   if (auto p = Loader::member(root, "post_processor")) ld.post_processor(*p, *t, "post_processor");
   if (auto d = Loader::member(root, "decoder")) ld.decoder(*d, *t, "decoder");
   return t;
+}
+
+// SentencePiece-style tokenizers (LLaMA-2, Mistral, Gemma 3) whose normalizer only turns " " into
+// "▁" (after an optional Prepend("▁")) and whose words are cut at joins: the encoder can cut the
+// raw text itself, reading " " as "▁" (EncoderState::raw_segment). Added tokens matched in
+// normalized text would need the normalized text: not then.
+bool spaces_stand_for_metaspace(const TokenizerImpl& t) {
+  using K = NormalizerStep::Kind;
+  const auto& n = t.normalizer;
+  auto replace_space = [](const NormalizerStep& s) {
+    return s.kind == K::kReplace && !s.regex && s.text == " " && s.content == kMetaspace;
+  };
+  const bool shape = (n.size() == 1 && replace_space(n[0])) ||
+                     (n.size() == 2 && n[0].kind == K::kPrepend && n[0].text == kMetaspace && replace_space(n[1]));
+  return shape && !t.normalized_matcher && !t.general_pre && !t.metaspace && !t.byte_level_prefix_space &&
+         t.splits.empty() && t.joins.enabled();
 }
 
 }  // namespace longctx::tokenizer

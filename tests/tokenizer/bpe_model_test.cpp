@@ -96,5 +96,49 @@ TEST_P(FastPathsMatchReference, WholeDocumentsWithCutsAndCache) {
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, FastPathsMatchReference, ::testing::Values("llama2", "mistral", "llama3"));
 
+// Tokenizers whose normalizer only writes " " as "▁" are cut on the raw text, " " read as "▁"
+// (TokenizerImpl::raw_spaces, EncoderState::raw_segment). Random documents made to stress it:
+// runs of spaces, literal "▁" next to spaces, spaces at both ends, added-token strings (a Prepend
+// applies to every run between them), byte-fallback characters, newlines and tabs.
+TEST(RawSpaces, EqualsTheNormalizedPathOnRandomDocuments) {
+  const char* soup[] = {" ", " ", "  ", "\xE2\x96\x81", "\xE2\x96\x81 ", " \xE2\x96\x81", "the", "a", "ing", "Th", "e",
+                        "\n", "\t", "1", "23", ".", ",", "'", "<s>", "</s>", "<unk>", "\xC3\xA9", "\xE4\xB8\xAD",
+                        "\xF0\x9F\xA6\x99", "\xF0\x93\x80\x80", "\xEF\xBF\xBD"};
+  const std::string text = moby_dick();
+  for (const char* name : {"llama2", "mistral", "gemma3", "llama3"}) {
+    const auto tok = Tokenizer::load(std::string(LONGCTX_SOURCE_DIR "/data/tokenizers/") + name + "/tokenizer.json");
+    // The shape is recognised where it is there, and only there.
+    EXPECT_EQ(tok->impl().raw_spaces, std::string(name) != "llama3") << name;
+    Encoder fast(*tok), ref(*tok);
+    ref.set_reference_mode(true);
+    std::mt19937 rng(11);
+    for (int doc = 0; doc < 400; ++doc) {
+      std::string d;
+      const size_t len = 1 + rng() % (doc % 4 == 0 ? 3000 : 80);
+      while (d.size() < len) {
+        if (rng() % 4 == 0) {
+          std::string t = text.substr(rng() % (text.size() - 40), 1 + rng() % 40);
+          while (!t.empty() && (static_cast<uint8_t>(t.front()) & 0xC0) == 0x80) t.erase(0, 1);  // whole characters
+          while (!t.empty() && (static_cast<uint8_t>(t.back()) & 0xC0) == 0x80) t.pop_back();
+          while (!t.empty() && static_cast<uint8_t>(t.back()) >= 0xC0) t.pop_back();
+          d += t;
+        } else {
+          d += soup[rng() % (sizeof soup / sizeof *soup)];
+        }
+      }
+      for (const bool special : {false, true}) {
+        EncodeOptions o;
+        o.parse_special = special;
+        std::vector<uint32_t> a, b, again;
+        fast.encode(d, o, a);
+        fast.encode(d, o, again);  // now from the piece cache
+        ref.encode(d, o, b);
+        ASSERT_EQ(a, b) << name << " document " << doc << ": " << d;
+        ASSERT_EQ(again, b) << name << " document " << doc;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace longctx::tokenizer
