@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string>
 
 #include "longctx/text/utf8.h"
@@ -15,7 +17,17 @@ namespace longctx::tokenizer {
 
 class EncoderState {
  public:
-  explicit EncoderState(const TokenizerImpl& t) : t_(t) { hot_.fill(t.joins); }
+  explicit EncoderState(const TokenizerImpl& t) : t_(t) {
+    hot_.fill(t.joins);
+    if (t.joins.enabled()) {
+      // ASCII pairs, as cut_at_joins reads them: joinable(φ(x), φ(y)), φ(" ") = "▁" when the
+      // text is raw (raw_segment), the identity otherwise.
+      const auto phi = [&](uint32_t c) { return t.raw_spaces && c == ' ' ? HotJoins::kHot : c; };
+      for (uint32_t x = 0; x < 128; ++x)
+        for (uint32_t y = 0; y < 128; ++y) ascii_joins_[x * 128 + y] = joinable(phi(x), phi(y));
+      raw_ascii_joins_ = t.raw_spaces;
+    }
+  }
 
   void encode(std::string_view text, const EncodeOptions& opt, std::vector<uint32_t>& out) {
     if (opt.add_special_tokens) out.insert(out.end(), t_.prefix_ids.begin(), t_.prefix_ids.end());
@@ -140,35 +152,54 @@ class EncoderState {
   // Cuts a SentencePiece-style word wherever no merge can join the characters on either side
   // (join_table.h) and encodes the parts. kRaw: s is raw text in which " " stands for "▁"
   // (raw_segment).
+  //
+  // Between two ASCII characters (most of real text) the answer comes from ascii_joins_, and the
+  // piece is written whether or not it ends there, only counted when it does: no branch on the
+  // answer, which varies at random (a cut every few bytes). Characters are read raw and mapped
+  // (φ) only on the general path: the table was made with the same map.
   template <bool kRaw = false>
   void cut_at_joins(std::string_view s, std::vector<uint32_t>& out) {
-    const char* p = s.data();
-    const char* end = p + s.size();
+    // The table of a raw_spaces tokenizer reads " " as "▁"; its text reaches here only through
+    // raw_segment (segment sends every run there except in reference mode, which never cuts).
+    if (!kRaw && raw_ascii_joins_) throw Error("internal: normalized text cut with the raw-text table");
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    const auto* const begin = p;
+    const auto* const end = p + s.size();
+    if (cut_cap_ < s.size() + 1) {
+      cut_cap_ = s.size() + 1;
+      cuts_ = std::make_unique<Span[]>(cut_cap_);
+    }
+    Span* cuts = cuts_.get();
+    size_t n = 0;
     uint32_t start = 0;
+    const auto phi = [](uint32_t c) { return kRaw && c == ' ' ? HotJoins::kHot : c; };
     int len;
-    uint32_t prev = text::utf8_decode(p, end, &len);
-    if (kRaw && prev == ' ') prev = HotJoins::kHot;
+    uint32_t prev = text::utf8_decode(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), &len);
     p += len;
-    spans_.clear();
     while (p < end) {
-      uint32_t cur;
-      if (static_cast<uint8_t>(*p) < 0x80) {
-        cur = static_cast<uint8_t>(*p);
-        if (kRaw && cur == ' ') cur = HotJoins::kHot;
-        len = 1;
-      } else {
-        cur = text::utf8_decode(p, end, &len);
+      const uint32_t c = *p;
+      const auto at = static_cast<uint32_t>(p - begin);
+      if ((c | prev) < 0x80) {
+        const uint32_t cut = ascii_joins_[prev * 128 + c] ^ 1;
+        cuts[n] = Span{start, at};
+        n += cut;
+        start = cut ? at : start;
+        prev = c;
+        ++p;
+        continue;
       }
-      if (!joinable(prev, cur)) {
-        const auto at = static_cast<uint32_t>(p - s.data());
-        spans_.push_back(Span{start, at});
+      uint32_t cur = c;
+      len = 1;
+      if (c >= 0x80) cur = text::utf8_decode(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), &len);
+      if (!joinable(phi(prev), phi(cur))) {
+        cuts[n++] = Span{start, at};
         start = at;
       }
       prev = cur;
       p += len;
     }
-    spans_.push_back(Span{start, static_cast<uint32_t>(s.size())});
-    words<kRaw>(s, spans_, out);
+    cuts[n++] = Span{start, static_cast<uint32_t>(s.size())};
+    words<kRaw>(s, std::span<const Span>(cuts, n), out);
   }
 
   // A run of text between added tokens, for tokenizers whose normalizer only writes " " as "▁"
@@ -252,7 +283,7 @@ class EncoderState {
   // kRaw: the pieces are raw text in which " " stands for "▁" (raw_segment): the model is given
   // normalized_piece of a piece the cache misses.
   template <bool kRaw = false>
-  void words(std::string_view s, const std::vector<Span>& spans, std::vector<uint32_t>& out) {
+  void words(std::string_view s, std::span<const Span> spans, std::vector<uint32_t>& out) {
     if (!kRaw && reference) {
       for (const Span& sp : spans) word(s.substr(sp.begin, sp.end - sp.begin), out);
       return;
@@ -292,6 +323,10 @@ class EncoderState {
 
   const TokenizerImpl& t_;
   HotJoins hot_;
+  uint8_t ascii_joins_[128 * 128] = {};  // see the constructor
+  bool raw_ascii_joins_ = false;
+  std::unique_ptr<Span[]> cuts_;  // cut_at_joins' pieces, written before they are known to end
+  size_t cut_cap_ = 0;
   PieceCache cache_;
   BpeScratch scratch_;
   std::vector<AddedMatch> matches_, nmatches_;
