@@ -4,6 +4,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "longctx/util/error.h"
 
 namespace longctx::dist {
 
@@ -49,6 +54,49 @@ void MpiSession::allreduce_sum(float* data, uint64_t n) const {
 void MpiSession::allreduce_sum(double* data, uint64_t n) const {
   if (!active_) return;
   MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+namespace {
+
+// Per-rank counts and displacements of the shards of n elements, as MPI's int arrays.
+struct ShardCounts {
+  std::vector<int> count, displ;
+};
+ShardCounts shard_counts(const MpiSession& mpi, uint64_t n) {
+  if (n > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    throw Error("sharded optimizer state: " + std::to_string(n) + " elements; MPI's int counts allow at most 2^31 - 1");
+  ShardCounts c;
+  for (int r = 0; r < mpi.size(); ++r) {
+    c.displ.push_back(static_cast<int>(mpi.shard_begin(n, r)));
+    c.count.push_back(static_cast<int>(mpi.shard_begin(n, r + 1) - mpi.shard_begin(n, r)));
+  }
+  return c;
+}
+
+}  // namespace
+
+void MpiSession::reduce_scatter_sum(const float* data, uint64_t n, float* out) const {
+  if (!active_) {
+    std::copy(data, data + n, out);
+    return;
+  }
+  const ShardCounts c = shard_counts(*this, n);
+  MPI_Reduce_scatter(data, out, c.count.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+
+void MpiSession::allgather_shards(float* data, uint64_t n) const {
+  if (!active_) return;
+  const ShardCounts c = shard_counts(*this, n);
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.count.data(), c.displ.data(), MPI_FLOAT, MPI_COMM_WORLD);
+}
+
+void MpiSession::gather_shards(const float* mine, uint64_t n, float* all) const {
+  if (!active_) {
+    std::copy(mine, mine + n, all);
+    return;
+  }
+  const ShardCounts c = shard_counts(*this, n);
+  MPI_Gatherv(mine, c.count[rank_], MPI_FLOAT, all, c.count.data(), c.displ.data(), MPI_FLOAT, 0, MPI_COMM_WORLD);
 }
 
 }  // namespace longctx::dist

@@ -1,5 +1,6 @@
 #include "longctx/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace longctx::train {
@@ -12,11 +13,13 @@ double Schedule::factor(uint64_t step) const {
   return min_ratio + (1.0 - min_ratio) * c;
 }
 
-double global_norm(const float* g, uint64_t n) {
+double sum_squares(const float* g, uint64_t n) {
   double s = 0;
   for (uint64_t i = 0; i < n; ++i) s += static_cast<double>(g[i]) * g[i];
-  return std::sqrt(s);
+  return s;
 }
+
+double global_norm(const float* g, uint64_t n) { return std::sqrt(sum_squares(g, n)); }
 
 void clip_gradients(float* g, uint64_t n, double norm, double max_norm) {
   const double coef = max_norm / (norm + 1e-6);
@@ -25,10 +28,17 @@ void clip_gradients(float* g, uint64_t n, double norm, double max_norm) {
   for (uint64_t i = 0; i < n; ++i) g[i] *= c;
 }
 
-AdamW::AdamW(const model::WeightLayout& layout, const AdamWOptions& o)
-    : lay_(layout), o_(o), m_(layout.total(), 0.0f), v_(layout.total(), 0.0f), decay_(layout.total(), 0) {
-  for (const auto& t : layout.tensors())
-    if (t.decay) std::fill(decay_.begin() + static_cast<int64_t>(t.offset), decay_.begin() + static_cast<int64_t>(t.offset + t.size), 1);
+AdamW::AdamW(const model::WeightLayout& layout, const AdamWOptions& o, uint64_t begin, uint64_t end)
+    : o_(o), begin_(begin) {
+  if (end == 0) end = layout.total();
+  m_.assign(end - begin, 0.0f);
+  v_.assign(end - begin, 0.0f);
+  decay_.assign(end - begin, 0);
+  for (const auto& t : layout.tensors()) {
+    if (!t.decay) continue;
+    const uint64_t a = std::max<uint64_t>(t.offset, begin), b = std::min<uint64_t>(t.offset + t.size, end);
+    if (a < b) std::fill(decay_.begin() + static_cast<int64_t>(a - begin), decay_.begin() + static_cast<int64_t>(b - begin), 1);
+  }
 }
 
 void AdamW::step(float* p, const float* g, double lr) {
@@ -39,7 +49,7 @@ void AdamW::step(float* p, const float* g, double lr) {
   const auto inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
   const auto b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2), eps = static_cast<float>(o_.eps);
   const auto keep = static_cast<float>(1.0 - lr * o_.weight_decay);
-  const uint64_t n = lay_.total();
+  const uint64_t n = m_.size();
   for (uint64_t i = 0; i < n; ++i) {
     if (decay_[i]) p[i] *= keep;
     m_[i] = b1 * m_[i] + (1.0f - b1) * g[i];

@@ -224,10 +224,18 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   run["init_std"] = o.init_std;
   run["max_sequences"] = o.max_sequences;
   run["ranks"] = world;
+  // Sharding sums the gradient norm in another order (last bits of the clip factor): recorded,
+  // only when on, so that runs from before the option resume as they did.
+  const bool zero1 = o.zero1 && world > 1;
+  if (zero1) run["zero1"] = true;
   const std::string run_text = run.dump(2) + "\n";
 
   std::vector<float> P(lay.total(), 0.0f), G(lay.total(), 0.0f);
-  AdamW opt(lay, o.adam);
+  // This rank's shard of the flat buffer (all of it without --zero1) and its summed gradient.
+  const uint64_t shard0 = zero1 ? mpi.shard_begin(lay.total(), rank) : 0;
+  const uint64_t shard1 = zero1 ? mpi.shard_begin(lay.total(), rank + 1) : lay.total();
+  AdamW opt(lay, o.adam, shard0, shard1);
+  std::vector<float> Gs(zero1 ? shard1 - shard0 : 0);
   uint64_t start = 0;
   double prev_loss = 0;  // the previous step's loss (0: none yet), for the explosion check
   const auto done = checkpoints(o.out);
@@ -253,8 +261,16 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
       throw Error(ck + "/trainer_state.json: expected {\"step\", \"tokens\", \"loss\"}, found invalid JSON: " + e.what());
     }
     lay.load(P.data(), ck);
-    lay.load_buffer(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors");
-    lay.load_buffer(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
+    if (zero1) {  // the file holds the whole moments: keep this rank's shard
+      std::vector<float> whole(lay.total());
+      lay.load_buffer(whole.data(), "exp_avg.", ck + "/optimizer.safetensors");
+      std::copy(whole.begin() + static_cast<int64_t>(shard0), whole.begin() + static_cast<int64_t>(shard1), opt.m().begin());
+      lay.load_buffer(whole.data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
+      std::copy(whole.begin() + static_cast<int64_t>(shard0), whole.begin() + static_cast<int64_t>(shard1), opt.v().begin());
+    } else {
+      lay.load_buffer(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors");
+      lay.load_buffer(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
+    }
     opt.set_steps(start);
   } else if (!o.init.empty()) {
     lay.load(P.data(), o.init);
@@ -335,7 +351,11 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
                                               1.0f / static_cast<float>(Bg));
       for (const double l : losses) loss_sum += l;
     }
-    mpi.allreduce_sum(G.data(), G.size());
+    if (zero1) {
+      mpi.reduce_scatter_sum(G.data(), G.size(), Gs.data());
+    } else {
+      mpi.allreduce_sum(G.data(), G.size());
+    }
     mpi.allreduce_sum(&loss_sum, 1);
     // A loss that is not finite or grew by orders of magnitude in one step means broken weights or
     // optimizer state (or a far too high --lr): stop before the update and before anything is saved.
@@ -349,10 +369,22 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
                     "x, --max-loss-jump); stopped before the update, nothing saved for this step (lower --lr?)");
       prev_loss = l;
     }
-    const double norm = global_norm(G.data(), G.size());
-    if (o.clip > 0) clip_gradients(G.data(), G.size(), norm, o.clip);
     const double lr = o.adam.lr * sched.factor(step);
-    opt.step(P.data(), G.data(), lr);
+    double norm;
+    if (zero1) {
+      // Each rank: the squares of its shard, summed over ranks (in rank order of the shards'
+      // partial sums); its shard clipped and updated; then every rank's shard to every rank.
+      double sq = sum_squares(Gs.data(), Gs.size());
+      mpi.allreduce_sum(&sq, 1);
+      norm = std::sqrt(sq);
+      if (o.clip > 0) clip_gradients(Gs.data(), Gs.size(), norm, o.clip);
+      opt.step(P.data() + shard0, Gs.data(), lr);
+      mpi.allgather_shards(P.data(), P.size());
+    } else {
+      norm = global_norm(G.data(), G.size());
+      if (o.clip > 0) clip_gradients(G.data(), G.size(), norm, o.clip);
+      opt.step(P.data(), G.data(), lr);
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double loss = loss_sum / static_cast<double>(Bg), tps = static_cast<double>(Bg * T) / secs;
     if (rank == 0) {
@@ -373,17 +405,32 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         std::fprintf(stderr, "step %llu/%llu  loss %.4f  lr %.3g  grad_norm %.3f  %.0f tok/s\n", static_cast<unsigned long long>(step + 1),
                      static_cast<unsigned long long>(steps), loss, lr, norm, tps);
       if (step == start && !o.quiet)
-        std::fprintf(stderr, "memory: parameters+gradients+AdamW %.1f MB, activations %.1f MB, peak RSS %llu MB\n",
-                     static_cast<double>(lay.total()) * 16 / 1e6, static_cast<double>(fb.workspace_bytes()) / 1e6,
+        std::fprintf(stderr, "memory: parameters+gradients+AdamW %.1f MB%s, activations %.1f MB, peak RSS %llu MB\n",
+                     static_cast<double>(lay.total() * 8 + opt.size() * 8 + Gs.size() * 4) / 1e6, zero1 ? " (moments sharded)" : "", static_cast<double>(fb.workspace_bytes()) / 1e6,
                      static_cast<unsigned long long>(peak_rss_mb()));
-      const bool last = step + 1 == steps;
-      if (last || (o.save_every && (step + 1) % o.save_every == 0)) {
+    }
+    const bool last = step + 1 == steps;
+    const bool save = last || (o.save_every && (step + 1) % o.save_every == 0);
+    // A checkpoint holds the whole moments: with --zero1 rank 0 gathers every rank's shard first.
+    std::vector<float> whole_m, whole_v;
+    if (save && zero1) {
+      if (rank == 0) {
+        whole_m.resize(lay.total());
+        whole_v.resize(lay.total());
+      }
+      mpi.gather_shards(opt.m().data(), lay.total(), whole_m.data());
+      mpi.gather_shards(opt.v().data(), lay.total(), whole_v.data());
+    }
+    if (rank == 0) {
+      if (save) {
+        const float* m = zero1 ? whole_m.data() : opt.m().data();
+        const float* v = zero1 ? whole_v.data() : opt.v().data();
         const std::string name = "checkpoint-" + std::to_string(step + 1), tmp = o.out + "/.tmp-" + name, dst = o.out + "/" + name;
         fs::remove_all(tmp);
         fs::create_directories(tmp);
         lay.save(P.data(), config_text, tmp);
         write_tokenizer(tok_files, tmp);
-        lay.save_buffers({{opt.m().data(), "exp_avg."}, {opt.v().data(), "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
+        lay.save_buffers({{m, "exp_avg."}, {v, "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
         json st;
         st["step"] = step + 1;
         st["tokens"] = (step + 1) * Bg * T;

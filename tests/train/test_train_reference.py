@@ -13,7 +13,9 @@
   the same 20 steps from a checkpoint of every family (no decay on norms and biases);
 - a run killed mid-way (after a step, and by SIGKILL at an arbitrary moment) resumes to the
   uninterrupted run's log and model, byte for byte;
-- mpirun -n 2 with the same global batch gives the one-process losses within 1e-5;
+- mpirun -n 2 with the same global batch gives the one-process losses within 1e-5; with --zero1
+  (AdamW's moments sharded) the unsharded 2-rank model and moments bit for bit without clipping,
+  its losses within 1e-6 with it, and a killed sharded run resumes to the same model;
 - bad input stops with one line and exit 1.
 
 usage: test_train_reference.py ROOT BUILD   (run with /usr/bin/python3: Debian's torch)
@@ -311,6 +313,37 @@ with tempfile.TemporaryDirectory() as tmp:
         m = log_of(J("mpi.log"))
         dm = max(abs(a["loss"] - b["loss"]) for a, b in zip(m, ours))
         check(f"2 ranks: the one-process loss trajectory within 1e-5 (max diff {dm:.1e})", len(m) == STEPS and dm < 1e-5)
+
+    # --- ZeRO-1 (--zero1): AdamW's moments sharded over the 2 ranks. Each element's update is the
+    # unsharded arithmetic and 2-rank sums are a single addition, so without clipping (the one
+    # place that sums differently: the squares of the shards) the model and the gathered moments
+    # must be the unsharded 2-rank run's, bit for bit; with clipping, its losses within 1e-6. A
+    # sharded run killed after a checkpoint resumes to the uninterrupted sharded run's model.
+    def mpirun(*args, kill_after=None):
+        e = dict(env, LONGCTX_TEST_KILL_AFTER_STEP=str(kill_after)) if kill_after else env
+        return subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *args], capture_output=True, text=True, env=e)
+    noclip = with_opt(with_opt(mopts, "--clip", "0"), "--steps", "6")
+    runs = {"p0": noclip, "z0": noclip + ["--zero1"], "z": mopts + ["--zero1"]}
+    for name, extra in runs.items():
+        r = mpirun(*extra, "--out", J(name), "--log", J(name + ".log"))
+        check(f"mpirun -n 2 train {name} exits 0", r.returncode == 0, r.stderr[-2000:])
+    raw = lambda *p: open(J(*p), "rb").read() if os.path.exists(J(*p)) else None  # noqa: E731
+    check("--zero1, no clipping: model.safetensors byte-identical to the unsharded 2-rank run's",
+          raw("z0", "model.safetensors") is not None and raw("z0", "model.safetensors") == raw("p0", "model.safetensors"))
+    check("... and the checkpoint's optimizer.safetensors (moments gathered from the shards) too",
+          raw("z0", "checkpoint-6", "optimizer.safetensors") is not None and
+          raw("z0", "checkpoint-6", "optimizer.safetensors") == raw("p0", "checkpoint-6", "optimizer.safetensors"))
+    if os.path.exists(J("z.log")) and os.path.exists(J("mpi.log")):
+        z, m = log_of(J("z.log")), log_of(J("mpi.log"))
+        dz = max(abs(a["loss"] - b["loss"]) for a, b in zip(z, m))
+        dn = max(abs(a["grad_norm"] - b["grad_norm"]) / b["grad_norm"] for a, b in zip(z, m))
+        check(f"--zero1 with clipping: the unsharded 2-rank losses within 1e-6 (max diff {dz:.1e}), grad norms within 1e-6 relative ({dn:.1e})",
+              len(z) == STEPS and dz < 1e-6 and dn < 1e-6)
+    r = mpirun(*noclip, "--zero1", "--save-every", "3", "--out", J("zk"), kill_after=3)
+    check("--zero1 run killed after step 3 (a checkpoint there)", r.returncode != 0 and os.path.isdir(J("zk", "checkpoint-3")), r.stderr[-1000:])
+    r = mpirun(*noclip, "--zero1", "--save-every", "3", "--resume", "--out", J("zk"))
+    check("... --resume --zero1 finishes with the uninterrupted sharded run's model, byte for byte",
+          r.returncode == 0 and raw("zk", "model.safetensors") == raw("z0", "model.safetensors"), r.stderr[-2000:])
 
     # --- The paper's released setting: rope_scaling dynamic, factor 10, written into the checkpoint.
     r = run("train", *with_opt(with_opt(opts, "--steps", "1"), "--rope-scaling", "dynamic:10"), "--max-position", "32", "--out", J("dyn"),

@@ -63,6 +63,8 @@ Run add_train(CLI::App& app) {
   sub->add_option("--max-loss-jump", o->max_loss_jump, "stop (exit 1, nothing saved for the step) when its loss exceeds R x the previous step's (and by > 1 nat); a non-finite loss always stops (0: off)")
       ->capture_default_str();
   sub->add_option("--threads", o->threads, "threads per process (default: cores / ranks)");
+  sub->add_flag("--zero1", o->zero1,
+                "with several ranks: shard AdamW's moments over them (ZeRO-1; their memory / ranks); checkpoints as without");
   sub->add_flag("--quiet", o->quiet, "no progress on stderr");
   return [o] {
     check_tokenizer(*o);

@@ -24,6 +24,18 @@ class MpiSession {
   void allreduce_sum(float* data, uint64_t n) const;
   void allreduce_sum(double* data, uint64_t n) const;
 
+  // Shards of a flat buffer of n elements (ZeRO-1): rank r owns [shard_begin(n, r),
+  // shard_begin(n, r + 1)), contiguous, in rank order, as even as n allows. Collectives below
+  // take n up to 2^31 - 1 (MPI's counts and displacements are ints) and throw Error beyond.
+  uint64_t shard_begin(uint64_t n, int rank) const { return n * static_cast<uint64_t>(rank) / static_cast<uint64_t>(size_); }
+  uint64_t shard_size(uint64_t n) const { return shard_begin(n, rank_ + 1) - shard_begin(n, rank_); }
+  // out (this rank's shard size) = the element-wise sum over ranks of this rank's shard of data.
+  void reduce_scatter_sum(const float* data, uint64_t n, float* out) const;
+  // data's shards, each rank's own in place, to every rank.
+  void allgather_shards(float* data, uint64_t n) const;
+  // Rank 0's all (n elements) receives every rank's `mine` (its shard); other ranks' all is unused.
+  void gather_shards(const float* mine, uint64_t n, float* all) const;
+
  private:
   bool active_ = false;
   int rank_ = 0, size_ = 1;

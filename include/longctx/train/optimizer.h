@@ -23,28 +23,36 @@ struct Schedule {
   double factor(uint64_t step) const;
 };
 
-// sqrt(sum g^2) in double, in a fixed order.
+// sum g^2 in double, in a fixed order; global_norm is its square root.
+double sum_squares(const float* g, uint64_t n);
 double global_norm(const float* g, uint64_t n);
 // g *= max_norm / (norm + 1e-6) when that is below 1 (torch's clip_grad_norm_).
 void clip_gradients(float* g, uint64_t n, double norm, double max_norm);
 
 class AdamW {
  public:
-  AdamW(const model::WeightLayout& layout, const AdamWOptions& o);
-  // One step (t = steps taken so far + 1) at learning rate lr. Weight decay applies to the tensors
-  // the layout marks (matrices, not RMSNorm gains), as Hugging Face's Trainer groups them.
+  // The moments of elements [begin, end) of the layout's flat buffer (end 0: all of it). A
+  // shard (ZeRO-1) keeps only its own: the ranks of a data-parallel run each update their shard
+  // and share the parameters afterwards.
+  AdamW(const model::WeightLayout& layout, const AdamWOptions& o, uint64_t begin = 0, uint64_t end = 0);
+  // One step (t = steps taken so far + 1) at learning rate lr, on the shard: params and grad point
+  // at its first element (params + begin() and the shard's gradient, for a shard). Weight decay
+  // applies to the tensors the layout marks (matrices, not RMSNorm gains), as Hugging Face's
+  // Trainer groups them. Each element's update is the same arithmetic whatever the shard.
   void step(float* params, const float* grad, double lr);
+  uint64_t begin() const { return begin_; }
+  uint64_t size() const { return m_.size(); }
   uint64_t steps() const { return t_; }
   void set_steps(uint64_t t) { t_ = t; }
   std::vector<float>& m() { return m_; }
   std::vector<float>& v() { return v_; }
 
  private:
-  const model::WeightLayout& lay_;
   AdamWOptions o_;
   uint64_t t_ = 0;
-  std::vector<float> m_, v_;
-  std::vector<uint8_t> decay_;  // per element of the flat buffer
+  uint64_t begin_ = 0;
+  std::vector<float> m_, v_;    // per element of the shard
+  std::vector<uint8_t> decay_;  // per element of the shard
 };
 
 }  // namespace longctx::train

@@ -31,6 +31,10 @@ struct TrainOptions {
   double clip = 1.0;  // 0: no clipping
   uint64_t batch_tokens = 0, micro_batch = 0;  // 0: 8 sequences; 0: automatic
   bool doc_mask = false, shuffle = true, resume = false, quiet = false;
+  // ZeRO-1: with several ranks, each keeps AdamW's moments for its shard of the parameters only
+  // (gradients reduce-scattered, the shard updated, parameters all-gathered); checkpoints hold
+  // the whole moments as an unsharded run writes them.
+  bool zero1 = false;
   double rope_theta = 0;          // > 0: the new base written into config.json (ABF)
   std::string rope_scaling;       // "", "none", "dynamic:F", "linear:F"
   uint64_t max_position = 0;      // > 0: max_position_embeddings written into config.json
