@@ -90,13 +90,22 @@ void MpiSession::allgather_shards(float* data, uint64_t n) const {
   MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.count.data(), c.displ.data(), MPI_FLOAT, MPI_COMM_WORLD);
 }
 
-void MpiSession::gather_shards(const float* mine, uint64_t n, float* all) const {
+void MpiSession::gather_range(const float* mine, uint64_t n, uint64_t begin, uint64_t end, float* out) const {
   if (!active_) {
-    std::copy(mine, mine + n, all);
+    std::copy(mine + begin, mine + end, out);
     return;
   }
-  const ShardCounts c = shard_counts(*this, n);
-  MPI_Gatherv(mine, c.count[rank_], MPI_FLOAT, all, c.count.data(), c.displ.data(), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  if (end - begin > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    throw Error("sharded optimizer state: a piece of " + std::to_string(end - begin) + " elements; MPI's int counts allow at most 2^31 - 1");
+  std::vector<int> count(size_), displ(size_);
+  for (int r = 0; r < size_; ++r) {
+    const uint64_t a = std::max(begin, shard_begin(n, r)), b = std::min(end, shard_begin(n, r + 1));
+    count[r] = a < b ? static_cast<int>(b - a) : 0;
+    displ[r] = a < b ? static_cast<int>(a - begin) : 0;
+  }
+  const uint64_t own = shard_begin(n, rank_);
+  const float* send = mine + (count[rank_] ? std::max(begin, own) - own : 0);
+  MPI_Gatherv(send, count[rank_], MPI_FLOAT, out, count.data(), displ.data(), MPI_FLOAT, 0, MPI_COMM_WORLD);
 }
 
 }  // namespace longctx::dist

@@ -147,7 +147,8 @@ std::vector<std::string> checkpoint_files(const std::string& dir) {
   return files;
 }
 
-void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors, const std::map<std::string, std::string>& metadata) {
+void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors, const std::map<std::string, std::string>& metadata,
+                       const TensorFill& fill) {
   nlohmann::ordered_json h;
   uint64_t off = 0;
   for (const auto& t : tensors) {
@@ -165,10 +166,12 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
   for (int i = 0; i < 8; ++i) le[i] = static_cast<char>((len >> (8 * i)) & 0xFF);
   f.write(std::string_view(le, 8));
   f.write(header);
-  for (const auto& t : tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& t = tensors[i];
     uint64_t n = 1;
     for (const uint64_t d : t.shape) n *= d;
-    f.write(std::string_view(reinterpret_cast<const char*>(t.data), n * 4));  // little-endian hosts only (x86-64, aarch64)
+    const float* data = fill ? fill(i) : t.data;
+    f.write(std::string_view(reinterpret_cast<const char*>(data), n * 4));  // little-endian hosts only (x86-64, aarch64)
   }
   f.commit();
 }

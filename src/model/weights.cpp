@@ -170,6 +170,11 @@ void WeightLayout::save_buffers(const std::vector<std::pair<const float*, std::s
 }
 
 void WeightLayout::load_buffer(float* buf, const std::string& prefix, const std::string& path) const {
+  load_buffer_range(buf, prefix, path, 0, total());
+}
+
+void WeightLayout::load_buffer_range(float* dst, const std::string& prefix, const std::string& path, uint64_t begin,
+                                     uint64_t end) const {
   const SafetensorsFile st(path);
   for (const auto& t : tensors_) {
     const auto it = st.tensors().find(prefix + t.name);
@@ -177,8 +182,10 @@ void WeightLayout::load_buffer(float* buf, const std::string& prefix, const std:
     if (it->second.shape != t.shape)
       throw Error(path + ": tensor " + prefix + t.name + " has shape " + shape_str(it->second.shape) + ", the config implies " +
                   shape_str(t.shape));
+    const uint64_t a = std::max(begin, t.offset), b = std::min(end, t.offset + t.size);
+    if (a >= b) continue;  // every tensor is still checked above, as a whole load does
     const auto v = st.read_f32(prefix + t.name);
-    std::copy(v.begin(), v.end(), buf + t.offset);
+    std::copy(v.begin() + static_cast<int64_t>(a - t.offset), v.begin() + static_cast<int64_t>(b - t.offset), dst + (a - begin));
   }
 }
 

@@ -30,7 +30,6 @@ void clip_gradients(float* g, uint64_t n, double norm, double max_norm) {
 
 AdamW::AdamW(const model::WeightLayout& layout, const AdamWOptions& o, uint64_t begin, uint64_t end)
     : o_(o), begin_(begin) {
-  if (end == 0) end = layout.total();
   m_.assign(end - begin, 0.0f);
   v_.assign(end - begin, 0.0f);
   decay_.assign(end - begin, 0);

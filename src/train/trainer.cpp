@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -228,6 +229,9 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   // only when on, so that runs from before the option resume as they did.
   const bool zero1 = o.zero1 && world > 1;
   if (zero1) run["zero1"] = true;
+  if (zero1 && lay.total() > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    throw Error("--zero1: the model has " + std::to_string(lay.total()) +
+                " parameters; the sharded collectives take at most 2^31 - 1 (MPI's int counts): leave --zero1 off");
   const std::string run_text = run.dump(2) + "\n";
 
   std::vector<float> P(lay.total(), 0.0f), G(lay.total(), 0.0f);
@@ -261,16 +265,9 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
       throw Error(ck + "/trainer_state.json: expected {\"step\", \"tokens\", \"loss\"}, found invalid JSON: " + e.what());
     }
     lay.load(P.data(), ck);
-    if (zero1) {  // the file holds the whole moments: keep this rank's shard
-      std::vector<float> whole(lay.total());
-      lay.load_buffer(whole.data(), "exp_avg.", ck + "/optimizer.safetensors");
-      std::copy(whole.begin() + static_cast<int64_t>(shard0), whole.begin() + static_cast<int64_t>(shard1), opt.m().begin());
-      lay.load_buffer(whole.data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
-      std::copy(whole.begin() + static_cast<int64_t>(shard0), whole.begin() + static_cast<int64_t>(shard1), opt.v().begin());
-    } else {
-      lay.load_buffer(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors");
-      lay.load_buffer(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors");
-    }
+    // The file holds the whole moments; a shard reads its part only.
+    lay.load_buffer_range(opt.m().data(), "exp_avg.", ck + "/optimizer.safetensors", shard0, shard1);
+    lay.load_buffer_range(opt.v().data(), "exp_avg_sq.", ck + "/optimizer.safetensors", shard0, shard1);
     opt.set_steps(start);
   } else if (!o.init.empty()) {
     lay.load(P.data(), o.init);
@@ -411,26 +408,36 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
     }
     const bool last = step + 1 == steps;
     const bool save = last || (o.save_every && (step + 1) % o.save_every == 0);
-    // A checkpoint holds the whole moments: with --zero1 rank 0 gathers every rank's shard first.
-    std::vector<float> whole_m, whole_v;
-    if (save && zero1) {
-      if (rank == 0) {
-        whole_m.resize(lay.total());
-        whole_v.resize(lay.total());
-      }
-      mpi.gather_shards(opt.m().data(), lay.total(), whole_m.data());
-      mpi.gather_shards(opt.v().data(), lay.total(), whole_v.data());
-    }
+    // A checkpoint holds the whole moments, as an unsharded run writes them. With --zero1, rank 0
+    // writes them a tensor at a time, each gathered from the ranks' shards as it is written
+    // (memory: one tensor); the other ranks send their parts of the same tensors in the same order.
+    const auto& tensors = lay.tensors();
+    auto gather_tensor = [&](size_t i, float* out) {
+      const auto& t = tensors[i % tensors.size()];
+      mpi.gather_range(i < tensors.size() ? opt.m().data() : opt.v().data(), lay.total(), t.offset, t.offset + t.size, out);
+    };
+    if (save && zero1 && rank != 0)
+      for (size_t i = 0; i < 2 * tensors.size(); ++i) gather_tensor(i, nullptr);
     if (rank == 0) {
       if (save) {
-        const float* m = zero1 ? whole_m.data() : opt.m().data();
-        const float* v = zero1 ? whole_v.data() : opt.v().data();
         const std::string name = "checkpoint-" + std::to_string(step + 1), tmp = o.out + "/.tmp-" + name, dst = o.out + "/" + name;
         fs::remove_all(tmp);
         fs::create_directories(tmp);
         lay.save(P.data(), config_text, tmp);
         write_tokenizer(tok_files, tmp);
-        lay.save_buffers({{m, "exp_avg."}, {v, "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
+        if (zero1) {
+          std::vector<model::TensorRef> refs;
+          for (const char* prefix : {"exp_avg.", "exp_avg_sq."})
+            for (const auto& t : tensors) refs.push_back({prefix + t.name, t.shape, nullptr});
+          std::vector<float> piece;
+          model::write_safetensors(tmp + "/optimizer.safetensors", refs, {{"format", "pt"}}, [&](size_t i) {
+            piece.resize(tensors[i % tensors.size()].size);
+            gather_tensor(i, piece.data());
+            return piece.data();
+          });
+        } else {
+          lay.save_buffers({{opt.m().data(), "exp_avg."}, {opt.v().data(), "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
+        }
         json st;
         st["step"] = step + 1;
         st["tokens"] = (step + 1) * Bg * T;

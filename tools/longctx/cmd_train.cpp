@@ -64,7 +64,8 @@ Run add_train(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", o->threads, "threads per process (default: cores / ranks)");
   sub->add_flag("--zero1", o->zero1,
-                "with several ranks: shard AdamW's moments over them (ZeRO-1; their memory / ranks); checkpoints as without");
+                "with several ranks: shard AdamW's moments over them (ZeRO-1; their memory / ranks); checkpoints are the files an "
+                "unsharded run writes; a --resume keeps the flag (run.json)");
   sub->add_flag("--quiet", o->quiet, "no progress on stderr");
   return [o] {
     check_tokenizer(*o);

@@ -33,8 +33,10 @@ class MpiSession {
   void reduce_scatter_sum(const float* data, uint64_t n, float* out) const;
   // data's shards, each rank's own in place, to every rank.
   void allgather_shards(float* data, uint64_t n) const;
-  // Rank 0's all (n elements) receives every rank's `mine` (its shard); other ranks' all is unused.
-  void gather_shards(const float* mine, uint64_t n, float* all) const;
+  // Rank 0's out (end - begin elements) receives elements [begin, end) of the sharded buffer of n
+  // elements, each rank sending the part in its shard from `mine` (its shard's elements; the whole
+  // buffer without MPI). Other ranks' out is unused. For writing sharded state a piece at a time.
+  void gather_range(const float* mine, uint64_t n, uint64_t begin, uint64_t end, float* out) const;
 
  private:
   bool active_ = false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,16 +44,21 @@ class SafetensorsFile {
 // naming the folder when there is neither.
 std::vector<std::string> checkpoint_files(const std::string& dir);
 
-// One f32 tensor to write: its name, shape and elements (shape's product of them).
+// One f32 tensor to write: its name, shape and elements (shape's product of them). data may be
+// null when write_safetensors is given a `fill` that supplies it.
 struct TensorRef {
   std::string name;
   std::vector<uint64_t> shape;
   const float* data;
 };
+// Supplies tensor i's elements when it is written (for data not held all at once: a sharded
+// optimizer's moments gathered one tensor at a time). The pointer must stay valid until the next call.
+using TensorFill = std::function<const float*(size_t index)>;
 // Writes an F32 safetensors file all-or-nothing (temporary name, then rename): tensors in the order
 // given, the header padded with spaces to a multiple of 8 bytes as the reference writer does.
 void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors,
-                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}},
+                       const TensorFill& fill = nullptr);
 
 float bf16_to_f32(uint16_t v);
 float f16_to_f32(uint16_t v);

@@ -80,6 +80,9 @@ class WeightLayout {
   // moments: exp_avg.NAME and exp_avg_sq.NAME, torch's state names).
   void save_buffers(const std::vector<std::pair<const float*, std::string>>& bufs, const std::string& path) const;
   void load_buffer(float* buf, const std::string& prefix, const std::string& path) const;
+  // Elements [begin, end) of that buffer only, into dst (end - begin elements): a shard, reading
+  // the tensors that overlap it one at a time (memory: the largest of them, not the buffer).
+  void load_buffer_range(float* dst, const std::string& prefix, const std::string& path, uint64_t begin, uint64_t end) const;
 
  private:
   uint64_t add(const std::string& name, std::vector<uint64_t> shape, TensorSlot::Init init, bool decay);

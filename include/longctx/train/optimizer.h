@@ -31,10 +31,10 @@ void clip_gradients(float* g, uint64_t n, double norm, double max_norm);
 
 class AdamW {
  public:
-  // The moments of elements [begin, end) of the layout's flat buffer (end 0: all of it). A
-  // shard (ZeRO-1) keeps only its own: the ranks of a data-parallel run each update their shard
-  // and share the parameters afterwards.
-  AdamW(const model::WeightLayout& layout, const AdamWOptions& o, uint64_t begin = 0, uint64_t end = 0);
+  // The moments of elements [begin, end) of the layout's flat buffer ([0, layout.total()): all of
+  // it). A shard (ZeRO-1) keeps only its own: the ranks of a data-parallel run each update their
+  // shard and share the parameters afterwards.
+  AdamW(const model::WeightLayout& layout, const AdamWOptions& o, uint64_t begin, uint64_t end);
   // One step (t = steps taken so far + 1) at learning rate lr, on the shard: params and grad point
   // at its first element (params + begin() and the shard's gradient, for a shard). Weight decay
   // applies to the tensors the layout marks (matrices, not RMSNorm gains), as Hugging Face's
