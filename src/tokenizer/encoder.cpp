@@ -165,10 +165,8 @@ class EncoderState {
     const auto* p = reinterpret_cast<const uint8_t*>(s.data());
     const auto* const begin = p;
     const auto* const end = p + s.size();
-    if (cut_cap_ < s.size() + 1) {
-      cut_cap_ = s.size() + 1;
-      cuts_ = std::make_unique<Span[]>(cut_cap_);
-    }
+    // Pieces go to words() kCutBlock at a time: memory stays bounded however long the text.
+    if (!cuts_) cuts_ = std::make_unique<Span[]>(kCutBlock + 1);
     Span* cuts = cuts_.get();
     size_t n = 0;
     uint32_t start = 0;
@@ -177,6 +175,10 @@ class EncoderState {
     uint32_t prev = text::utf8_decode(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), &len);
     p += len;
     while (p < end) {
+      if (n == kCutBlock) {  // at most one piece is added per character: cuts[n] stays in bounds
+        words<kRaw>(s, std::span<const Span>(cuts, n), out);
+        n = 0;
+      }
       const uint32_t c = *p;
       const auto at = static_cast<uint32_t>(p - begin);
       if ((c | prev) < 0x80) {
@@ -325,8 +327,8 @@ class EncoderState {
   HotJoins hot_;
   uint8_t ascii_joins_[128 * 128] = {};  // see the constructor
   bool raw_ascii_joins_ = false;
+  static constexpr size_t kCutBlock = 4096;
   std::unique_ptr<Span[]> cuts_;  // cut_at_joins' pieces, written before they are known to end
-  size_t cut_cap_ = 0;
   PieceCache cache_;
   BpeScratch scratch_;
   std::vector<AddedMatch> matches_, nmatches_;

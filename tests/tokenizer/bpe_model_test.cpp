@@ -97,7 +97,8 @@ TEST_P(FastPathsMatchReference, WholeDocumentsWithCutsAndCache) {
 INSTANTIATE_TEST_SUITE_P(Vocabularies, FastPathsMatchReference, ::testing::Values("llama2", "mistral", "llama3"));
 
 // Tokenizers whose normalizer only writes " " as "▁" are cut on the raw text, " " read as "▁"
-// (TokenizerImpl::raw_spaces, EncoderState::raw_segment). Random documents made to stress it:
+// (TokenizerImpl::raw_spaces, EncoderState::raw_segment). Random documents made to stress it (a
+// few of 40 KB, whose pieces go to the lookups in several blocks):
 // runs of spaces, literal "▁" next to spaces, spaces at both ends, added-token strings (a Prepend
 // applies to every run between them), byte-fallback characters, newlines and tabs.
 TEST(RawSpaces, EqualsTheNormalizedPathOnRandomDocuments) {
@@ -114,7 +115,8 @@ TEST(RawSpaces, EqualsTheNormalizedPathOnRandomDocuments) {
     std::mt19937 rng(11);
     for (int doc = 0; doc < 400; ++doc) {
       std::string d;
-      const size_t len = 1 + rng() % (doc % 4 == 0 ? 3000 : 80);
+      // Some long enough for more than one block of pieces (EncoderState::kCutBlock, 4096).
+      const size_t len = doc % 50 == 0 ? 40000 : 1 + rng() % (doc % 4 == 0 ? 3000 : 80);
       while (d.size() < len) {
         if (rng() % 4 == 0) {
           std::string t = text.substr(rng() % (text.size() - 40), 1 + rng() % 40);
