@@ -11,6 +11,7 @@
 
 usage: test_ingest_cli.py ROOT BUILD   (BUILD/oracle/corpus.jsonl comes from the corpus fixture)
 """
+import fcntl
 import gzip
 import json
 import os
@@ -283,14 +284,18 @@ with tempfile.TemporaryDirectory() as tmp:
     big_text = " ".join(rng.choice(words) for _ in range(7_000_000))[: 50 * 1000 * 1000]
     with open(J("big.jsonl"), "w") as f:
         f.write(json.dumps({"text": big_text, "meta": {"redpajama_set_name": "RedPajamaBook"}}) + "\n")
-    p = subprocess.Popen([LONGCTX, "ingest", "-q", "--tokenizer", TOK["llama2"], "--out", J("big"), J("big.jsonl")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(0.5)  # the 50 MB document takes seconds: a second writer arrives while it runs
-    expect_error("a second process writing the same store is refused",
-                 ["ingest", "-q", "--tokenizer", TOK["llama2"], "--out", J("big"), J("big.jsonl")],
-                 "another longctx process is writing this store")
-    err = p.communicate()[1]
-    check("a 50 MB document ingests", p.returncode == 0, err.decode())
+    # A writer holds OUT/.partial/lock (flock) while it works; here the test holds it, so the
+    # refusal is checked whatever the speed (a real first ingest of this document now ends in well
+    # under a second, before a second process started after a fixed sleep would arrive).
+    os.makedirs(J("big", ".partial"), exist_ok=True)
+    with open(J("big", ".partial", "lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        expect_error("a second process writing the same store is refused",
+                     ["ingest", "-q", "--tokenizer", TOK["llama2"], "--out", J("big"), J("big.jsonl")],
+                     "another longctx process is writing this store")
+    p = subprocess.run([LONGCTX, "ingest", "-q", "--tokenizer", TOK["llama2"], "--out", J("big"), J("big.jsonl")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check("a 50 MB document ingests (the lock released)", p.returncode == 0, p.stderr.decode())
     r2 = run("tokenize", "-q", "--tokenizer", TOK["llama2"], J("big.jsonl"))
     want = json.loads(r2.stdout)
     big = read_store.read(J("big"))
