@@ -80,8 +80,23 @@ void MpiSession::reduce_scatter_sum(const float* data, uint64_t n, float* out) c
     std::copy(data, data + n, out);
     return;
   }
-  const ShardCounts c = shard_counts(*this, n);
-  MPI_Reduce_scatter(data, out, c.count.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  // Each shard summed onto its owner in pieces of at most kPiece elements (MPI_Reduce to that
+  // rank), rather than one MPI_Reduce_scatter over the buffer: OpenMPI's reduce-scatter takes a
+  // scratch buffer as large as its input, which on a CPU run outweighs the moments sharding saves
+  // (measured: peak RSS +84 MB for a 58M-parameter model on 2 ranks). Same sums: each element is
+  // the sum over ranks of its values.
+  constexpr uint64_t kPiece = uint64_t{1} << 22;
+  for (int r = 0; r < size_; ++r) {
+    const uint64_t b = shard_begin(n, r), e = shard_begin(n, r + 1);
+    for (uint64_t a = b; a < e; a += kPiece) {
+      const int c = static_cast<int>(std::min(kPiece, e - a));
+      if (r == rank_) {
+        MPI_Reduce(data + a, out + (a - b), c, MPI_FLOAT, MPI_SUM, r, MPI_COMM_WORLD);
+      } else {
+        MPI_Reduce(data + a, nullptr, c, MPI_FLOAT, MPI_SUM, r, MPI_COMM_WORLD);
+      }
+    }
+  }
 }
 
 void MpiSession::allgather_shards(float* data, uint64_t n) const {
