@@ -45,8 +45,11 @@ void MpiSession::barrier() const {
 
 void MpiSession::allreduce_sum(float* data, uint64_t n) const {
   if (!active_) return;
-  for (uint64_t a = 0; a < n; a += uint64_t{1} << 28) {  // MPI counts are ints
-    const int c = static_cast<int>(std::min<uint64_t>(n - a, uint64_t{1} << 28));
+  // In pieces of 4M elements: MPI counts are ints, and OpenMPI's allreduce takes a scratch buffer
+  // as large as its input (measured: see reduce_scatter_sum).
+  constexpr uint64_t kPiece = uint64_t{1} << 22;
+  for (uint64_t a = 0; a < n; a += kPiece) {
+    const int c = static_cast<int>(std::min<uint64_t>(n - a, kPiece));
     MPI_Allreduce(MPI_IN_PLACE, data + a, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
   }
 }
