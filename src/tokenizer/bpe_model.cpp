@@ -165,6 +165,7 @@ void BpeModel::lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t coun
     key[k] = pair_key(sym[at[k]], sym[at[k] + 1]);
     hash[k] = mix64(key[k]);
     slot[k] = cache.slot_of(hash[k]);
+    cache.prefetch(slot[k]);
   }
   size_t pending = 0;
   uint32_t miss[kLinearMergeMax];
@@ -180,8 +181,7 @@ void BpeModel::lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t coun
   }
   for (size_t j = 0; j < pending; ++j) {
     const size_t k = miss[j];
-    const Merge* m = merge_filter_.may_contain(hash[k]) ? merges_.find(key[k], hash[k]) : nullptr;
-    const MergeValue v = m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
+    const MergeValue v = merge_value(key[k], hash[k]);
     cache.put(slot[k], key[k], v);
     rank[at[k]] = v.rank;
     result[at[k]] = v.result;

@@ -88,13 +88,18 @@ class BpeModel {
   const Merge* find_merge(uint32_t left, uint32_t right) const { return merges_.find(pair_key(left, right)); }
   // The same through a per-thread cache; rank kNoRank when there is no such merge.
   MergeValue lookup(uint32_t left, uint32_t right, PairCache& cache) const {
-    const uint64_t key = pair_key(left, right);
-    size_t slot;
-    if (const MergeValue* v = cache.find(key, &slot)) return *v;
-    const Merge* m = merge_filter_.may_contain(mix64(key)) ? merges_.find(key) : nullptr;
-    const MergeValue v = m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
+    const uint64_t key = pair_key(left, right), h = mix64(key);
+    const size_t slot = cache.slot_of(h);
+    if (const MergeValue* v = cache.at(slot, key)) return *v;
+    const MergeValue v = merge_value(key, h);
     cache.put(slot, key, v);
     return v;
+  }
+  // The merge of pair key (h = mix64(key)) from the tables, no cache: most pairs asked about have
+  // none, and the Bloom filter (in L2) says so before the merge table is read.
+  MergeValue merge_value(uint64_t key, uint64_t h) const {
+    const Merge* m = merge_filter_.may_contain(h) ? merges_.find(key, h) : nullptr;
+    return m ? MergeValue{m->rank, m->result} : MergeValue{kNoRank, 0};
   }
   size_t merge_count() const { return merge_count_; }
   // The merge list in rank order (rank = index), as given.

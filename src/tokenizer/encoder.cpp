@@ -77,10 +77,12 @@ class EncoderState {
 
   // The text pieces are cut from, copied with PieceCache::kPad bytes after it: every piece word()
   // sees lies in it, so its cache key can be read without branches (PieceCache::make_key).
-  std::string_view pad(std::string_view s) {
-    padded_.resize(s.size() + PieceCache::kPad);
-    std::memcpy(padded_.data(), s.data(), s.size());
-    return std::string_view(padded_.data(), s.size());
+  // prefix: bytes put before s in the copy (raw_segment's " " for a Prepend("▁")).
+  std::string_view pad(std::string_view s, std::string_view prefix = {}) {
+    padded_.resize(prefix.size() + s.size() + PieceCache::kPad);
+    std::memcpy(padded_.data(), prefix.data(), prefix.size());
+    std::memcpy(padded_.data() + prefix.size(), s.data(), s.size());
+    return std::string_view(padded_.data(), prefix.size() + s.size());
   }
 
   void pre_tokenize(std::string_view normalized, bool first, std::vector<uint32_t>& out) {
@@ -213,11 +215,8 @@ class EncoderState {
   // cache misses is rewritten. Saves the normalizer's pass and copy over every byte.
   void raw_segment(std::string_view raw, std::vector<uint32_t>& out) {
     if (raw.empty()) return;
-    const size_t prepend = t_.normalizer.size() == 2 ? 1 : 0;  // Prepend("▁") first
-    padded_.resize(prepend + raw.size() + PieceCache::kPad);
-    padded_[0] = ' ';
-    std::memcpy(padded_.data() + prepend, raw.data(), raw.size());
-    cut_at_joins<true>(std::string_view(padded_.data(), prepend + raw.size()), out);
+    const bool prepend = t_.normalizer.front().kind == NormalizerStep::Kind::kPrepend;
+    cut_at_joins<true>(pad(raw, prepend ? " " : ""), out);
   }
 
   // g(w): w with every " " written as "▁".
@@ -270,11 +269,23 @@ class EncoderState {
       t_.model->encode_word(w, out, scratch_);
       return;
     }
-    const PieceCache::Key key = PieceCache::make_key(w);  // w lies in padded_ (pre_tokenize's pad())
+    cached_piece(PieceCache::make_key(w), out);  // w lies in padded_ (pre_tokenize's pad())
+  }
+
+  // The ids of a piece whose key is made: from the cache, or encoded and cached. kRaw: the piece
+  // is raw text in which " " stands for "▁" (raw_segment).
+  template <bool kRaw = false>
+  [[gnu::always_inline]] void cached_piece(const PieceCache::Key& key, std::vector<uint32_t>& out) {
     if (cache_.find(key, out)) return;
     const size_t before = out.size();
-    t_.model->encode_word(key.bytes, out, scratch_);
+    t_.model->encode_word(model_bytes<kRaw>(key.bytes), out, scratch_);
     cache_.insert(key, out.data() + before, out.size() - before);
+  }
+
+  // What the model is given for a piece: raw pieces as normalized_piece writes them.
+  template <bool kRaw>
+  std::string_view model_bytes(std::string_view w) {
+    return kRaw ? normalized_piece(w) : w;
   }
 
   // word() on each piece s[span] in order, software-pipelined: the key of the piece kAhead places
@@ -282,8 +293,7 @@ class EncoderState {
   // does not hold the piece, the main table's slot is prefetched. The main table is beyond L2, and
   // lookups missing the hot table otherwise wait for it one after another. Same calls, same order,
   // same results as the plain loop; prefetches only move cache lines.
-  // kRaw: the pieces are raw text in which " " stands for "▁" (raw_segment): the model is given
-  // normalized_piece of a piece the cache misses.
+  // kRaw: the pieces are raw text in which " " stands for "▁" (raw_segment).
   template <bool kRaw = false>
   void words(std::string_view s, std::span<const Span> spans, std::vector<uint32_t>& out) {
     if (!kRaw && reference) {
@@ -314,11 +324,9 @@ class EncoderState {
       const PieceCache::Key& k = ring[i % kRing];
       if (k.bytes.empty()) continue;
       if (k.bytes.size() > PieceCache::kMaxPieceBytes) {
-        t_.model->encode_word(kRaw ? normalized_piece(k.bytes) : k.bytes, out, scratch_);
-      } else if (!cache_.find(k, out)) {
-        const size_t before = out.size();
-        t_.model->encode_word(kRaw ? normalized_piece(k.bytes) : k.bytes, out, scratch_);
-        cache_.insert(k, out.data() + before, out.size() - before);
+        t_.model->encode_word(model_bytes<kRaw>(k.bytes), out, scratch_);
+      } else {
+        cached_piece<kRaw>(k, out);
       }
     }
   }

@@ -18,27 +18,19 @@ class PairCache {
  public:
   static constexpr size_t kEntries = 1 << 14;
 
-  // The cached value of pair key, or nullptr.
-  const MergeValue* find(uint64_t key, size_t* slot) {
-    if (entries_.empty()) entries_.assign(kEntries, Entry{~0ULL, {0, 0}});
-    *slot = mix64(key) & (kEntries - 1);
-    const Entry& e = entries_[*slot];
-    return e.key == key ? &e.value : nullptr;
-  }
-  void put(size_t slot, uint64_t key, MergeValue v) { entries_[slot] = Entry{key, v}; }
-
-  // The same in two steps, for callers that look up several pairs at once (BpeModel::lookup_pairs):
-  // slot_of(h) with h = mix64(key), prefetching the entry; then at(slot).
+  // The slot of a pair key whose hash is h = mix64(key) (the hash the merge table and its filter
+  // use too, so it is computed once); at(slot, key): its cached value, or nullptr; put: caches it.
   size_t slot_of(uint64_t h) {
     if (entries_.empty()) entries_.assign(kEntries, Entry{~0ULL, {0, 0}});
-    const size_t slot = h & (kEntries - 1);
-    __builtin_prefetch(&entries_[slot]);
-    return slot;
+    return h & (kEntries - 1);
   }
   const MergeValue* at(size_t slot, uint64_t key) const {
     const Entry& e = entries_[slot];
     return e.key == key ? &e.value : nullptr;
   }
+  void put(size_t slot, uint64_t key, MergeValue v) { entries_[slot] = Entry{key, v}; }
+  // For callers that look up several pairs at once (BpeModel::lookup_pairs).
+  void prefetch(size_t slot) const { __builtin_prefetch(&entries_[slot]); }
 
  private:
   struct Entry {

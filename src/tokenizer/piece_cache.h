@@ -111,7 +111,7 @@ class PieceCache {
   // Appends the cached ids of key to out; false if not cached.
   [[gnu::always_inline]] bool find(const Key& key, std::vector<uint32_t>& out) {
     const auto len = static_cast<uint16_t>(key.bytes.size());
-    Slot& hot = hot_[(key.hash >> 40) & (kHotSlots - 1)];
+    Slot& hot = hot_slot(key);
     if (hot.key_len == len && matches(hot, key)) {
       emit(hot, out);
       return true;
@@ -132,11 +132,9 @@ class PieceCache {
   // Hints for a lookup a few pieces ahead (EncoderState::words): first the hot slot; later, once
   // that has arrived, the main table's first slot unless the hot slot holds the key. Never change
   // what find() answers.
-  [[gnu::always_inline]] void prefetch_hot(const Key& key) const {
-    __builtin_prefetch(&hot_[(key.hash >> 40) & (kHotSlots - 1)]);
-  }
+  [[gnu::always_inline]] void prefetch_hot(const Key& key) const { __builtin_prefetch(&hot_slot(key)); }
   [[gnu::always_inline]] void prefetch_main(const Key& key) const {
-    const Slot& hot = hot_[(key.hash >> 40) & (kHotSlots - 1)];
+    const Slot& hot = hot_slot(key);
     const bool hit = hot.key_len == key.bytes.size() && hot.k0 == key.k0 && hot.k1 == key.k1;
     const Slot* target = &slots_[key.hash & mask_];
     __builtin_prefetch(hit ? &hot : target);  // a select, not a branch: hits vary at random
@@ -192,6 +190,10 @@ class PieceCache {
     uint32_t hash_lo = 0;     // low hash bits, to re-place slots when growing
   };
   static_assert(sizeof(Slot) == 32);
+
+  // The hot table's slot for key (high hash bits: the main table indexes by the low ones).
+  [[gnu::always_inline]] Slot& hot_slot(const Key& key) { return hot_[(key.hash >> 40) & (kHotSlots - 1)]; }
+  [[gnu::always_inline]] const Slot& hot_slot(const Key& key) const { return hot_[(key.hash >> 40) & (kHotSlots - 1)]; }
 
   [[gnu::always_inline]] void emit(const Slot& s, std::vector<uint32_t>& out) const {
     if (s.count == 1) {
