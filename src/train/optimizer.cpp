@@ -19,8 +19,6 @@ double sum_squares(const float* g, uint64_t n) {
   return s;
 }
 
-double global_norm(const float* g, uint64_t n) { return std::sqrt(sum_squares(g, n)); }
-
 void clip_gradients(float* g, uint64_t n, double norm, double max_norm) {
   const double coef = max_norm / (norm + 1e-6);
   if (coef >= 1.0) return;

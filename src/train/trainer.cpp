@@ -367,21 +367,15 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
       prev_loss = l;
     }
     const double lr = o.adam.lr * sched.factor(step);
-    double norm;
-    if (zero1) {
-      // Each rank: the squares of its shard, summed over ranks (in rank order of the shards'
-      // partial sums); its shard clipped and updated; then every rank's shard to every rank.
-      double sq = sum_squares(Gs.data(), Gs.size());
-      mpi.allreduce_sum(&sq, 1);
-      norm = std::sqrt(sq);
-      if (o.clip > 0) clip_gradients(Gs.data(), Gs.size(), norm, o.clip);
-      opt.step(P.data() + shard0, Gs.data(), lr);
-      mpi.allgather_shards(P.data(), P.size());
-    } else {
-      norm = global_norm(G.data(), G.size());
-      if (o.clip > 0) clip_gradients(G.data(), G.size(), norm, o.clip);
-      opt.step(P.data(), G.data(), lr);
-    }
+    // This rank's summed gradient: its shard (--zero1) or the whole buffer. With --zero1 the norm
+    // sums the shards' squares over the ranks, and every rank's updated shard goes to every rank.
+    float* const g = zero1 ? Gs.data() : G.data();
+    double sq = sum_squares(g, opt.size());
+    if (zero1) mpi.allreduce_sum(&sq, 1);
+    const double norm = std::sqrt(sq);
+    if (o.clip > 0) clip_gradients(g, opt.size(), norm, o.clip);
+    opt.step(P.data() + shard0, g, lr);
+    if (zero1) mpi.allgather_shards(P.data(), P.size());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double loss = loss_sum / static_cast<double>(Bg), tps = static_cast<double>(Bg * T) / secs;
     if (rank == 0) {
@@ -411,13 +405,19 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
     // A checkpoint holds the whole moments, as an unsharded run writes them. With --zero1, rank 0
     // writes them a tensor at a time, each gathered from the ranks' shards as it is written
     // (memory: one tensor); the other ranks send their parts of the same tensors in the same order.
+    // Unsharded, the tensors are read in place.
     const auto& tensors = lay.tensors();
-    auto gather_tensor = [&](size_t i, float* out) {
+    std::vector<float> piece;
+    auto moment_tensor = [&](size_t i) -> const float* {  // i: exp_avg's tensors, then exp_avg_sq's
       const auto& t = tensors[i % tensors.size()];
-      mpi.gather_range(i < tensors.size() ? opt.m().data() : opt.v().data(), lay.total(), t.offset, t.offset + t.size, out);
+      const float* moment = i < tensors.size() ? opt.m().data() : opt.v().data();
+      if (!zero1) return moment + t.offset;
+      if (rank == 0) piece.resize(t.size);
+      mpi.gather_range(moment, lay.total(), t.offset, t.offset + t.size, piece.data());
+      return piece.data();
     };
     if (save && zero1 && rank != 0)
-      for (size_t i = 0; i < 2 * tensors.size(); ++i) gather_tensor(i, nullptr);
+      for (size_t i = 0; i < 2 * tensors.size(); ++i) moment_tensor(i);
     if (rank == 0) {
       if (save) {
         const std::string name = "checkpoint-" + std::to_string(step + 1), tmp = o.out + "/.tmp-" + name, dst = o.out + "/" + name;
@@ -425,19 +425,10 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         fs::create_directories(tmp);
         lay.save(P.data(), config_text, tmp);
         write_tokenizer(tok_files, tmp);
-        if (zero1) {
-          std::vector<model::TensorRef> refs;
-          for (const char* prefix : {"exp_avg.", "exp_avg_sq."})
-            for (const auto& t : tensors) refs.push_back({prefix + t.name, t.shape, nullptr});
-          std::vector<float> piece;
-          model::write_safetensors(tmp + "/optimizer.safetensors", refs, {{"format", "pt"}}, [&](size_t i) {
-            piece.resize(tensors[i % tensors.size()].size);
-            gather_tensor(i, piece.data());
-            return piece.data();
-          });
-        } else {
-          lay.save_buffers({{opt.m().data(), "exp_avg."}, {opt.v().data(), "exp_avg_sq."}}, tmp + "/optimizer.safetensors");
-        }
+        std::vector<model::TensorRef> refs;
+        for (const char* prefix : {"exp_avg.", "exp_avg_sq."})
+          for (const auto& t : tensors) refs.push_back({prefix + t.name, t.shape, nullptr});
+        model::write_safetensors(tmp + "/optimizer.safetensors", refs, {{"format", "pt"}}, moment_tensor);
         json st;
         st["step"] = step + 1;
         st["tokens"] = (step + 1) * Bg * T;

@@ -28,7 +28,6 @@ class MpiSession {
   // shard_begin(n, r + 1)), contiguous, in rank order, as even as n allows. Collectives below
   // take n up to 2^31 - 1 (MPI's counts and displacements are ints) and throw Error beyond.
   uint64_t shard_begin(uint64_t n, int rank) const { return n * static_cast<uint64_t>(rank) / static_cast<uint64_t>(size_); }
-  uint64_t shard_size(uint64_t n) const { return shard_begin(n, rank_ + 1) - shard_begin(n, rank_); }
   // out (this rank's shard size) = the element-wise sum over ranks of this rank's shard of data.
   void reduce_scatter_sum(const float* data, uint64_t n, float* out) const;
   // data's shards, each rank's own in place, to every rank.

@@ -23,9 +23,8 @@ struct Schedule {
   double factor(uint64_t step) const;
 };
 
-// sum g^2 in double, in a fixed order; global_norm is its square root.
+// sum g^2 in double, in a fixed order (the global gradient norm is its square root).
 double sum_squares(const float* g, uint64_t n);
-double global_norm(const float* g, uint64_t n);
 // g *= max_norm / (norm + 1e-6) when that is below 1 (torch's clip_grad_norm_).
 void clip_gradients(float* g, uint64_t n, double norm, double max_norm);
 
