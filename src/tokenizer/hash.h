@@ -221,23 +221,23 @@ class FlatSet64 {
   size_t count_ = 0;
 };
 
-// Set membership with false positives only: two bits of a 2^21-bit array per key (256 KB, stays
-// in L2). Answers "certainly not present" for most absent keys without touching a big table.
+// Set membership with false positives only: three bits of one 64-bit word of a 2^21-bit array per
+// key (256 KB, stays in L2). Answers "certainly not present" for most absent keys without touching
+// a big table. All of a key's bits share a word, so a query reads one cache line, not one per bit
+// (the two-line version missed L2 on the second line often enough to show in profiles); the false
+// positive rate stays ~4-5% at the merge table's 280K keys.
 class BloomFilter {
  public:
   static constexpr size_t kBits = size_t{1} << 21;
   static constexpr size_t kWords = kBits / 64;
 
   BloomFilter() { bits_.assign(kWords, 0); }
-  void add(uint64_t h) {
-    set(h);
-    set(h >> 32 | h << 32);
+  void add(uint64_t h) { bits_.mutable_data()[word(h)] |= mask(h); }
+  bool may_contain(uint64_t h) const {
+    const uint64_t m = mask(h);
+    return (bits_[word(h)] & m) == m;
   }
-  bool may_contain(uint64_t h) const { return test(h) && test(h >> 32 | h << 32); }
-  void prefetch(uint64_t h) const {
-    __builtin_prefetch(&bits_[(h & (kBits - 1)) >> 6]);
-    __builtin_prefetch(&bits_[((h >> 32 | h << 32) & (kBits - 1)) >> 6]);
-  }
+  void prefetch(uint64_t h) const { __builtin_prefetch(&bits_[word(h)]); }
 
   std::span<const uint64_t> words() const { return bits_.span(); }
   bool view(std::span<const uint64_t> words) {
@@ -247,8 +247,9 @@ class BloomFilter {
   }
 
  private:
-  void set(uint64_t h) { bits_.mutable_data()[(h & (kBits - 1)) >> 6] |= 1ULL << (h & 63); }
-  bool test(uint64_t h) const { return (bits_[(h & (kBits - 1)) >> 6] >> (h & 63)) & 1; }
+  // Word from hash bits 6-20, bit positions from bits 0-5, 26-31 and 58-63: disjoint fields.
+  static size_t word(uint64_t h) { return (h >> 6) & (kWords - 1); }
+  static uint64_t mask(uint64_t h) { return 1ULL << (h & 63) | 1ULL << ((h >> 26) & 63) | 1ULL << (h >> 58); }
   FlatArray<uint64_t> bits_;
 };
 
