@@ -352,6 +352,9 @@ Encoder::~Encoder() = default;
 Encoder::Encoder(Encoder&&) noexcept = default;
 
 void Encoder::encode(std::string_view text, const EncodeOptions& options, std::vector<uint32_t>& out) {
+  if (text.size() > kMaxTextBytes)
+    throw Error("text to encode is " + std::to_string(text.size()) + " bytes; one text may have at most " +
+                std::to_string(kMaxTextBytes) + " (the encoder's offsets are 32-bit): split it");
   // Every stage below indexes Unicode tables by code point and assumes valid UTF-8 (HF's input is a
   // Rust &str); bytes that are not (a --prompt, a text file) would read outside those tables.
   if (!simdjson::validate_utf8(text.data(), text.size()))

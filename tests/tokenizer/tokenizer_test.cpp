@@ -1,5 +1,6 @@
 // Encoding and decoding on a tiny tokenizer whose results are worked out by hand in the comments.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/error.h"
@@ -52,6 +53,30 @@ TEST_F(TinySentencePiece, Decode) {
   // outputs with a padded vocabulary need); the same text as without it.
   EXPECT_EQ(t->decode(Ids{1, 14, 5, 11, 1000000}, false, true), t->decode(Ids{1, 5, 11}));
   EXPECT_EQ(t->decode(Ids{14, 12, 3, 14, 4}, true, true), t->decode(Ids{12, 3, 4}, true));
+}
+
+// A text past the 32-bit offsets is refused, not encoded with wrapped offsets. The text is 4 GiB
+// of untouched zero pages (no memory is used): the check comes before anything reads it.
+TEST(Tokenizer, RefusesTextsBeyondThirtyTwoBitOffsets) {
+  const auto t = Tokenizer::from_json(testing::sentencepiece_json(), "tiny.json");
+  const size_t n = size_t{1} << 32;
+  void* p = mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  Encoder enc(*t);
+  Ids ids;
+  for (const size_t size : {n, Encoder::kMaxTextBytes + 1}) {
+    try {
+      enc.encode(std::string_view(static_cast<const char*>(p), size), {}, ids);
+      ADD_FAILURE() << "a text of " << size << " bytes was encoded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(size) + " bytes"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(ids.empty());
+  munmap(p, n);
+  // The same encoder still works.
+  enc.encode("abc", {}, ids);
+  EXPECT_EQ(ids, (Ids{1, 5, 11}));
 }
 
 TEST(Tokenizer, EncoderReusesItsCacheWithoutChangingResults) {

@@ -80,7 +80,14 @@ class Encoder {
   ~Encoder();
   Encoder(Encoder&&) noexcept;
 
-  // Appends the ids of text to out. Throws Error if text is not valid UTF-8.
+  // The longest text encode() takes. Offsets inside the encoder (pieces, added-token matches)
+  // are 32-bit, with room for the few bytes of padding its working copies carry; a longer text
+  // would wrap them and give wrong ids, so it is refused instead. No real document comes close
+  // (a 4 GB JSONL line is beyond the JSON parser's own limit too); split larger text.
+  static constexpr size_t kMaxTextBytes = (size_t{1} << 32) - 1024;
+
+  // Appends the ids of text to out. Throws Error if text is not valid UTF-8 or is longer than
+  // kMaxTextBytes.
   void encode(std::string_view text, const EncodeOptions& options, std::vector<uint32_t>& out);
 
   // Test hook: bypass the cache and the fast BPE paths, using the reference BPE for every word.
