@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -43,6 +44,12 @@ bool MpiSession::all(bool mine) const {
   int in = mine ? 1 : 0, out = 0;
   MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return out == 1;
+}
+
+void MpiSession::abort_all(int code) const {
+  std::fflush(stderr);
+  if (active_) MPI_Abort(MPI_COMM_WORLD, code);
+  std::exit(code);  // MPI_Abort does not return; without MPI there is nothing else to stop
 }
 
 void MpiSession::barrier() const {

@@ -170,6 +170,18 @@ void maybe_die(uint64_t step) {
   if (v && std::strtoull(v, nullptr, 10) == step) std::raise(SIGKILL);
 }
 
+// Test hook: LONGCTX_TEST_FAIL_AT_STEP=RANK:N makes rank RANK fail (throw Error) in step N before
+// its gradients are summed, as a rank-local failure mid-run would, while the others go on into
+// the collective.
+void maybe_fail(int rank, uint64_t step) {
+  static const char* v = std::getenv("LONGCTX_TEST_FAIL_AT_STEP");
+  if (!v) return;
+  char* colon = nullptr;
+  const long r = std::strtol(v, &colon, 10);
+  if (colon && *colon == ':' && r == rank && std::strtoull(colon + 1, nullptr, 10) == step)
+    throw Error("test hook: rank " + std::to_string(rank) + " fails in step " + std::to_string(step));
+}
+
 }  // namespace
 
 int train(const TrainOptions& o, const dist::MpiSession& mpi) {
@@ -348,6 +360,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
                                               1.0f / static_cast<float>(Bg));
       for (const double l : losses) loss_sum += l;
     }
+    maybe_fail(rank, step + 1);
     if (zero1) {
       mpi.reduce_scatter_sum(G.data(), G.size(), Gs.data());
     } else {

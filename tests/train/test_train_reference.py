@@ -359,6 +359,18 @@ with tempfile.TemporaryDirectory() as tmp:
     check("... --resume --zero1 finishes with the uninterrupted sharded run's model, byte for byte",
           r.returncode == 0 and raw("zk", "model.safetensors") == raw("z0", "model.safetensors"), r.stderr[-2000:])
 
+    # A failure on one rank only, mid-run (here the test hook, in step 2 before the gradient sum):
+    # the other rank is already waiting in the collective. The job must end, non-zero, saying
+    # which rank failed and why, and not hang (before abort_all it waited for ever).
+    e = dict(env, LONGCTX_TEST_FAIL_AT_STEP="1:2")
+    try:
+        r = subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *mopts, "--out", J("fail1")], capture_output=True,
+                           text=True, env=e, timeout=120)
+        check("one rank failing mid-run ends the job: exit non-zero, the rank and its error on stderr",
+              r.returncode != 0 and "rank 1: test hook: rank 1 fails in step 2" in r.stderr, r.stderr[-2000:])
+    except subprocess.TimeoutExpired:
+        check("one rank failing mid-run ends the job (it hung for 120 s)", False)
+
     # --- The paper's released setting: rope_scaling dynamic, factor 10, written into the checkpoint.
     r = run("train", *with_opt(with_opt(opts, "--steps", "1"), "--rope-scaling", "dynamic:10"), "--max-position", "32", "--out", J("dyn"),
             "--log", J("dyn.log"))

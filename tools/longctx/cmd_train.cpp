@@ -70,7 +70,17 @@ Run add_train(CLI::App& app) {
   return [o] {
     check_tokenizer(*o);
     dist::MpiSession mpi;
-    return train::train(*o, mpi);
+    try {
+      return train::train(*o, mpi);
+    } catch (const std::exception& e) {
+      // A rank that fails mid-run (its checkpoint write, its data) would leave the others waiting
+      // in the next collective for ever: say why, then end the whole job. Checkpoints are written
+      // under a temporary name and renamed, so the last complete one stays for a --resume.
+      if (mpi.size() <= 1) throw;
+      const bool ours = dynamic_cast<const Error*>(&e) != nullptr;
+      std::fprintf(stderr, "longctx: rank %d: %s%s\n", mpi.rank(), ours ? "" : "internal error: ", e.what());
+      mpi.abort_all(ours ? 1 : 3);
+    }
   };
 }
 

@@ -20,6 +20,10 @@ class MpiSession {
   // True when every rank passes true. A collective: every rank must call it.
   bool all(bool mine) const;
   void barrier() const;
+  // Ends every rank of the job now (MPI_Abort; mpirun then stops the others and exits non-zero),
+  // for a failure on one rank that the others cannot learn of: they would wait in their next
+  // collective for ever. Without MPI, exits the process with `code`.
+  [[noreturn]] void abort_all(int code) const;
   // Element-wise sums over all ranks, in place (no-ops when MPI is not active).
   void allreduce_sum(float* data, uint64_t n) const;
   void allreduce_sum(double* data, uint64_t n) const;
