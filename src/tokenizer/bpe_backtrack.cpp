@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
 
 #include "longctx/text/utf8.h"
 
@@ -44,7 +43,8 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model, const Arrays& a, bool* ok) : m
   length_.assign(a.length.begin(), a.length.end());
   next_prefix_.assign(a.next_prefix.begin(), a.next_prefix.end());
   nodes_.resize(nodes);
-  std::memcpy(nodes_.data(), a.nodes.data(), a.nodes.size_bytes());
+  for (size_t i = 0; i < nodes; ++i)
+    nodes_[i] = Node{a.nodes[4 * i], a.nodes[4 * i + 1], a.nodes[4 * i + 2], a.nodes[4 * i + 3]};
   edge_.assign(a.edge.begin(), a.edge.end());
   dense_.assign(a.dense.begin(), a.dense.end());
   *ok = true;
