@@ -253,7 +253,8 @@ Plan trim_plan(const store::StoreReader& kept, const std::string& sel_dir) {
   // A domain the selection took no documents from is not in the subset store; it still gets a row
   // (after the store's, so no entry refers to it), so its budget counts as short below and the
   // plan's notes name it, as the exact path's plan would.
-  for (const auto& [name, d] : ed.items()) {
+  for (const auto& [key, d] : ed.items()) {
+    const std::string& name = key;  // a lambda may not capture a structured binding (clang < 16)
     if (std::any_of(km.domains.begin(), km.domains.end(), [&](const auto& k) { return k.name == name; })) continue;
     DomainResult r;
     r.name = name;

@@ -653,7 +653,10 @@ std::string training_section(const std::vector<TrainLog>& logs) {
 
 std::string loss_section(const std::vector<LossResultFile>& rs) {
   if (rs.empty()) return "";
-  const auto [domains, bins] = table_axes(rs);
+  // Named, not a structured binding: `row` below captures bins (clang < 16 cannot).
+  const auto axes = table_axes(rs);
+  const std::vector<std::string>& domains = axes.first;
+  const std::vector<std::string>& bins = axes.second;
   const std::vector<LossGroup> gs = group_by_label(rs);
   const bool spread = seeded(gs);
 
