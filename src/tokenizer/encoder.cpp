@@ -80,8 +80,9 @@ class EncoderState {
   // prefix: bytes put before s in the copy (raw_segment's " " for a Prepend("▁")).
   std::string_view pad(std::string_view s, std::string_view prefix = {}) {
     padded_.resize(prefix.size() + s.size() + PieceCache::kPad);
-    std::memcpy(padded_.data(), prefix.data(), prefix.size());
-    std::memcpy(padded_.data() + prefix.size(), s.data(), s.size());
+    // An empty view may have a null data(), which memcpy must not get even for 0 bytes.
+    if (!prefix.empty()) std::memcpy(padded_.data(), prefix.data(), prefix.size());
+    if (!s.empty()) std::memcpy(padded_.data() + prefix.size(), s.data(), s.size());
     return std::string_view(padded_.data(), prefix.size() + s.size());
   }
 
