@@ -96,6 +96,31 @@ TEST_P(FastPathsMatchReference, WholeDocumentsWithCutsAndCache) {
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, FastPathsMatchReference, ::testing::Values("llama2", "mistral", "llama3"));
 
+// Every token of every shipped vocabulary, as a word, through encode_word against the reference
+// heap BPE: the words ignore_merges takes in one vocabulary probe (LLaMA-3), and for the other
+// models every merge tree, including the tokens BPE never produces (control tokens, byte-fallback
+// names spelled out), which must come back as their parts.
+TEST(TokensAsWords, EveryTokenMatchesTheReference) {
+  for (const char* name : {"llama2", "mistral", "gemma3", "qwen3", "llama3"}) {
+    const auto tok = Tokenizer::load(std::string(LONGCTX_SOURCE_DIR "/data/tokenizers/") + name + "/tokenizer.json");
+    const BpeModel& model = *tok->impl().model;
+    BpeScratch scratch;
+    size_t single = 0, checked = 0;
+    for (uint32_t id = 0; id < model.size(); ++id) {
+      const std::string_view w = model.token_bytes(id);
+      if (w.empty()) continue;
+      std::vector<uint32_t> ref, fast;
+      model.encode_word_reference(w, ref);
+      model.encode_word(w, fast, scratch);
+      ASSERT_EQ(fast, ref) << name << ": token " << id << " \"" << w << "\"";
+      single += ref.size() == 1 && ref[0] == id;
+      ++checked;
+    }
+    // Most tokens are their own encoding (a vocabulary where few were would be a broken load).
+    EXPECT_GT(single, checked * 9 / 10) << name;
+  }
+}
+
 // Tokenizers whose normalizer only writes " " as "▁" are cut on the raw text, " " read as "▁"
 // (TokenizerImpl::raw_spaces, EncoderState::raw_segment). Random documents made to stress it (a
 // few of 40 KB, whose pieces go to the lookups in several blocks):
