@@ -162,11 +162,12 @@ void WeightLayout::save(const float* params, const std::string& config_json, con
   f.commit();
 }
 
-void WeightLayout::save_buffers(const std::vector<std::pair<const float*, std::string>>& bufs, const std::string& path) const {
+void WeightLayout::save_buffers(const std::vector<std::pair<const float*, std::string>>& bufs, const std::string& path,
+                                const TensorFill& fill) const {
   std::vector<TensorRef> refs;
   for (const auto& [buf, prefix] : bufs)
-    for (const auto& t : tensors_) refs.push_back({prefix + t.name, t.shape, buf + t.offset});
-  write_safetensors(path, refs);
+    for (const auto& t : tensors_) refs.push_back({prefix + t.name, t.shape, buf ? buf + t.offset : nullptr});
+  write_safetensors(path, refs, {{"format", "pt"}}, fill);
 }
 
 void WeightLayout::load_buffer(float* buf, const std::string& prefix, const std::string& path) const {

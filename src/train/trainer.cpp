@@ -438,10 +438,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
         fs::create_directories(tmp);
         lay.save(P.data(), config_text, tmp);
         write_tokenizer(tok_files, tmp);
-        std::vector<model::TensorRef> refs;
-        for (const char* prefix : {"exp_avg.", "exp_avg_sq."})
-          for (const auto& t : tensors) refs.push_back({prefix + t.name, t.shape, nullptr});
-        model::write_safetensors(tmp + "/optimizer.safetensors", refs, {{"format", "pt"}}, moment_tensor);
+        lay.save_buffers({{nullptr, "exp_avg."}, {nullptr, "exp_avg_sq."}}, tmp + "/optimizer.safetensors", moment_tensor);
         json st;
         st["step"] = step + 1;
         st["tokens"] = (step + 1) * Bg * T;

@@ -77,8 +77,10 @@ class WeightLayout {
   // Writes DIR/model.safetensors (f32) and DIR/config.json (the text given).
   void save(const float* params, const std::string& config_json, const std::string& dir) const;
   // Writes buffers with this layout into one file, each tensor as PREFIX + name (the optimizer's
-  // moments: exp_avg.NAME and exp_avg_sq.NAME, torch's state names).
-  void save_buffers(const std::vector<std::pair<const float*, std::string>>& bufs, const std::string& path) const;
+  // moments: exp_avg.NAME and exp_avg_sq.NAME, torch's state names). With `fill`, the buffers may
+  // be null: fill(i) supplies tensor i (buffer by buffer, tensors in layout order) as it is written.
+  void save_buffers(const std::vector<std::pair<const float*, std::string>>& bufs, const std::string& path,
+                    const TensorFill& fill = nullptr) const;
   void load_buffer(float* buf, const std::string& prefix, const std::string& path) const;
   // Elements [begin, end) of that buffer only, into dst (end - begin elements): a shard, reading
   // the tensors that overlap it one at a time (memory: the largest of them, not the buffer).
