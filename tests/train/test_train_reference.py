@@ -319,9 +319,11 @@ with tempfile.TemporaryDirectory() as tmp:
     # place that sums differently: the squares of the shards) the model and the gathered moments
     # must be the unsharded 2-rank run's, bit for bit; with clipping, its losses within 1e-6. A
     # sharded run killed after a checkpoint resumes to the uninterrupted sharded run's model.
-    def mpirun(*args, kill_after=None):
+    def mpirun(*args, kill_after=None, fail_at=None, timeout=None):
         e = dict(env, LONGCTX_TEST_KILL_AFTER_STEP=str(kill_after)) if kill_after else env
-        return subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *args], capture_output=True, text=True, env=e)
+        e = dict(e, LONGCTX_TEST_FAIL_AT_STEP=fail_at) if fail_at else e
+        return subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *args], capture_output=True, text=True, env=e,
+                              timeout=timeout)
     noclip = with_opt(with_opt(mopts, "--clip", "0"), "--steps", "6")
     runs = {"p0": noclip, "z0": noclip + ["--zero1"], "z": mopts + ["--zero1"]}
     for name, extra in runs.items():
@@ -362,10 +364,8 @@ with tempfile.TemporaryDirectory() as tmp:
     # A failure on one rank only, mid-run (here the test hook, in step 2 before the gradient sum):
     # the other rank is already waiting in the collective. The job must end, non-zero, saying
     # which rank failed and why, and not hang (before abort_all it waited for ever).
-    e = dict(env, LONGCTX_TEST_FAIL_AT_STEP="1:2")
     try:
-        r = subprocess.run(["mpirun", "-n", "2", LONGCTX, "train", *mopts, "--out", J("fail1")], capture_output=True,
-                           text=True, env=e, timeout=120)
+        r = mpirun(*mopts, "--out", J("fail1"), fail_at="1:2", timeout=120)
         check("one rank failing mid-run ends the job: exit non-zero, the rank and its error on stderr",
               r.returncode != 0 and "rank 1: test hook: rank 1 fails in step 2" in r.stderr, r.stderr[-2000:])
     except subprocess.TimeoutExpired:
