@@ -22,36 +22,36 @@
 
 namespace longctx::tokenizer {
 
-// Memory for the cache's tables in 2 MB pages where the system allows (transparent huge pages in
-// "madvise" mode, Debian's default): the main table outgrows what the TLB covers in 4 KB pages, and
-// a lookup that misses the hot table then pays a page walk besides the cache miss.
-template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
-  static constexpr size_t kHuge = size_t{1} << 21;
-  T* allocate(size_t n) {
-    const size_t bytes = n * sizeof(T);
-    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
-    const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
-    void* p = std::aligned_alloc(kHuge, rounded);
-    if (!p) throw std::bad_alloc();
-    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without it, 4 KB pages
-    return static_cast<T*>(p);
+// The main table's memory: one anonymous mapping of the largest size the table may reach, made
+// once. The table grows inside it (PieceCache::grow), so a run touches each page once, and only
+// pages the table has reached: fresh pages come zeroed from the kernel, which is what an empty
+// slot is. A new vector per doubling touched about twice the final size and zero-filled it once
+// more; first touches are slow on virtual machines (perf put 4-30% of the samples of a 10 MB
+// tokenize run in the kernel's page zeroing under the old grow), and the old and new tables were
+// both alive while rehashing.
+class SlotRegion {
+ public:
+  explicit SlotRegion(size_t bytes) : bytes_(bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = p;
   }
-  void deallocate(T* p, size_t n) {
-    if (n * sizeof(T) < kHuge) {
-      ::operator delete(p);
-    } else {
-      std::free(p);
-    }
+  ~SlotRegion() { munmap(data_, bytes_); }
+  SlotRegion(const SlotRegion&) = delete;
+  SlotRegion& operator=(const SlotRegion&) = delete;
+  void* data() const { return data_; }
+  // 2 MB pages from here on, once the table outgrows what the TLB covers in 4 KB pages (a lookup
+  // missing the hot table then pays a page walk besides the cache miss). Advice only. Not from
+  // the start: a small encoder would then zero a whole 2 MB page for a few KB of table.
+  void use_huge_pages() {
+    if (!huge_) madvise(data_, bytes_, MADV_HUGEPAGE);
+    huge_ = true;
   }
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const {
-    return true;
-  }
+
+ private:
+  void* data_;
+  size_t bytes_;
+  bool huge_ = false;
 };
 
 class PieceCache {
@@ -61,6 +61,10 @@ class PieceCache {
   static constexpr size_t kMaxPieceBytes = 32;
   static constexpr size_t kInitialSlots = 1 << 12;
   static constexpr size_t kMaxSlots = 1 << 19;
+  // Probing does not wrap around: it runs on into kTail slots past the table's end, and one more
+  // slot after those is never written, so every probe meets an empty slot. A key whose probe
+  // would pass the tail (never seen at load 1/2) clears the cache instead.
+  static constexpr size_t kTail = 64;
 
   // A key prepared once for both lookup and insertion.
   struct Key {
@@ -74,7 +78,12 @@ class PieceCache {
   // the lookups (the 1,000 commonest ~70% of LLaMA-3 pieces in the mixed benchmark text).
   static constexpr size_t kHotSlots = 1 << 13;
 
-  PieceCache() : slots_(kInitialSlots), mask_(kInitialSlots - 1), hot_(kHotSlots) {}
+  PieceCache()
+      : region_((kMaxSlots + kTail + 1) * sizeof(Slot)),
+        slots_(static_cast<Slot*>(region_.data())),
+        size_(kInitialSlots),
+        mask_(kInitialSlots - 1),
+        hot_(kHotSlots) {}
 
   // The key of a piece that is followed by at least kPad readable bytes (the encoder cuts pieces
   // from a padded copy of the text, EncoderState::pad). Up to 16 bytes: the bytes zero-padded into
@@ -125,7 +134,7 @@ class PieceCache {
         hot = s;
         return true;
       }
-      i = (i + 1) & mask_;
+      ++i;
     }
   }
 
@@ -143,12 +152,17 @@ class PieceCache {
   void insert(const Key& key, const uint32_t* ids, size_t count) {
     // Empty results (dropped unknown characters) and giant id lists are cheap or rare: not cached.
     if (count == 0 || count > 0xFFFF || key.bytes.empty() || key.bytes.size() > kMaxPieceBytes) return;
-    if (entries_ >= slots_.size() / 2) {
-      if (slots_.size() < kMaxSlots) {
+    if (entries_ >= size_ / 2) {
+      if (size_ < kMaxSlots) {
         grow();
       } else {
         clear();
       }
+    }
+    size_t at = free_slot(key.hash);
+    if (at == kNoSlot) {  // before the arenas below take the key: clear() empties them
+      clear();
+      at = key.hash & mask_;
     }
     Slot s;
     s.key_len = static_cast<uint16_t>(key.bytes.size());
@@ -169,12 +183,12 @@ class PieceCache {
       ids_.insert(ids_.end(), ids, ids + count);
     }
     s.hash_lo = static_cast<uint32_t>(key.hash);
-    place(s, key.hash);
+    slots_[at] = s;
     ++entries_;
   }
 
   void clear() {
-    std::fill(slots_.begin(), slots_.end(), Slot{});
+    std::memset(static_cast<void*>(slots_), 0, (size_ + kTail) * sizeof(Slot));
     std::fill(hot_.begin(), hot_.end(), Slot{});
     keys_.clear();
     ids_.clear();
@@ -211,20 +225,57 @@ class PieceCache {
     if (key.bytes.size() <= 16) return s.k0 == key.k0 && s.k1 == key.k1;
     return s.k0 == key.hash && std::memcmp(keys_.data() + s.k1, key.bytes.data(), key.bytes.size()) == 0;
   }
-  void place(const Slot& slot, uint64_t hash) {
+  static constexpr size_t kNoSlot = ~size_t{0};
+  // The first empty slot from hash's home, or kNoSlot past the tail.
+  size_t free_slot(uint64_t hash) const {
+    const size_t end = size_ + kTail;
     size_t i = hash & mask_;
-    while (slots_[i].key_len != 0) i = (i + 1) & mask_;
-    slots_[i] = slot;
-  }
-  void grow() {
-    std::vector<Slot, HugePageAllocator<Slot>> old(slots_.size() * 2);
-    old.swap(slots_);
-    mask_ = slots_.size() - 1;
-    for (const Slot& s : old)
-      if (s.key_len) place(s, s.hash_lo);
+    while (i < end && slots_[i].key_len != 0) ++i;
+    return i < end ? i : kNoSlot;
   }
 
-  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  // Doubles the table in place. Slots [0, n) are taken out in increasing order and each is put
+  // at the first empty slot from its new home, which is its old home h or h + n. This never
+  // passes a slot still waiting to be moved, so no probe chain gets a hole: from h, the slots up
+  // to the entry's old place were all occupied and have already been moved (each to h' <= its
+  // old place, or above n), and that old place is empty now; from h + n, only moved entries and
+  // fresh slots lie above n, once the old tail (entries that had run past n) is set aside first
+  // and put back last, as ordinary inserts. The new half is fresh memory: zero, i.e. empty.
+  void grow() {
+    const size_t n = size_;
+    Slot tail[kTail];
+    size_t tails = 0;
+    for (size_t i = n; i < n + kTail; ++i) {
+      if (slots_[i].key_len == 0) continue;
+      tail[tails++] = slots_[i];
+      slots_[i] = Slot{};
+    }
+    size_ = 2 * n;
+    mask_ = size_ - 1;
+    if (size_ * sizeof(Slot) >= (size_t{2} << 20)) region_.use_huge_pages();
+    for (size_t i = 0; i < n; ++i) {
+      if (slots_[i].key_len == 0) continue;
+      const Slot s = slots_[i];
+      slots_[i] = Slot{};
+      if (!put_back(s)) return;
+    }
+    for (size_t k = 0; k < tails; ++k)
+      if (!put_back(tail[k])) return;
+  }
+  // A moved slot at its new place; if its probe would pass the tail, the whole cache is cleared.
+  bool put_back(const Slot& s) {
+    const size_t at = free_slot(s.hash_lo);
+    if (at == kNoSlot) {
+      clear();
+      return false;
+    }
+    slots_[at] = s;
+    return true;
+  }
+
+  SlotRegion region_;
+  Slot* slots_;
+  size_t size_;  // slots in the table, a power of two; [size_, size_ + kTail) is its tail
   size_t mask_;
   std::vector<Slot> hot_;
   std::string keys_;

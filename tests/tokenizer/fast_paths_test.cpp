@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "longctx/text/ids_json.h"
+#include "tokenizer/piece_cache.h"
 #include "tokenizer/replace.h"
 
 namespace {
@@ -44,6 +46,77 @@ TEST(FastPaths, IdsJsonEqualsToString) {
   std::string empty;
   longctx::text::append_ids_json(empty, {});
   EXPECT_EQ(empty, "[]");
+}
+
+// The piece cache against a hash map. Up to kMaxSlots / 2 entries nothing is ever cleared, so
+// every key must be found with its ids after the in-place doublings (4K to 2^19 slots); past
+// that the cache clears when full, so a key may be missing but never answered wrongly, and one
+// just inserted is always found.
+TEST(FastPaths, PieceCacheEqualsMap) {
+  using longctx::tokenizer::PieceCache;
+  std::mt19937_64 rng(13);
+  auto random_key = [&] {
+    std::string k(1 + rng() % PieceCache::kMaxPieceBytes, '\0');  // inline (<= 16) and hashed keys
+    for (auto& c : k) c = static_cast<char>(rng() % 4 ? 'a' + rng() % 26 : rng() % 256);
+    return k;
+  };
+  auto padded = [](const std::string& k) { return k + std::string(PieceCache::kPad, '\xAB'); };
+  // Many small caches first, each through three doublings: entries past a table's end (its tail)
+  // when it doubles are uncommon, and moving them is the delicate part of growing in place.
+  for (int trial = 0; trial < 60; ++trial) {
+    PieceCache small;
+    std::unordered_map<std::string, uint32_t> keys;
+    while (keys.size() < 4 * PieceCache::kInitialSlots - 1) {
+      const std::string k = random_key();
+      const auto id = static_cast<uint32_t>(keys.size());
+      if (!keys.emplace(k, id).second) continue;
+      const std::string p = padded(k);
+      small.insert(PieceCache::make_key(std::string_view(p.data(), k.size())), &id, 1);
+    }
+    std::vector<uint32_t> ids;
+    for (const auto& [k, id] : keys) {
+      const std::string p = padded(k);
+      ids.clear();
+      ASSERT_TRUE(small.find(PieceCache::make_key(std::string_view(p.data(), k.size())), ids))
+          << "trial " << trial << ": a key of " << k.size() << " bytes lost after growing";
+      ASSERT_EQ(ids, std::vector<uint32_t>{id});
+    }
+  }
+  std::unordered_map<std::string, std::vector<uint32_t>> want;
+  std::vector<std::string> order;
+  PieceCache cache;
+  std::vector<uint32_t> got;
+  auto lookup = [&](const std::string& k) {
+    const std::string p = padded(k);
+    got.clear();
+    return cache.find(PieceCache::make_key(std::string_view(p.data(), k.size())), got);
+  };
+  auto check_all = [&](bool must_find) {
+    for (const std::string& k : order) {
+      const bool found = lookup(k);
+      if (must_find) {
+        ASSERT_TRUE(found) << "key of " << k.size() << " bytes lost after growing";
+      }
+      if (found) {
+        ASSERT_EQ(got, want[k]) << "key of " << k.size() << " bytes";
+      }
+    }
+  };
+  const size_t unclearable = PieceCache::kMaxSlots / 2 - 1;
+  while (want.size() < 3 * PieceCache::kMaxSlots / 2) {
+    const std::string k = random_key();
+    if (want.count(k)) continue;
+    std::vector<uint32_t> ids(1 + rng() % 4);  // one or two ids inline, more in the arena
+    for (auto& id : ids) id = static_cast<uint32_t>(rng() % 300000);
+    const std::string p = padded(k);
+    cache.insert(PieceCache::make_key(std::string_view(p.data(), k.size())), ids.data(), ids.size());
+    want[k] = ids;
+    order.push_back(k);
+    ASSERT_TRUE(lookup(k)) << "entry " << want.size();
+    ASSERT_EQ(got, ids);
+    if (want.size() == unclearable) check_all(true);
+  }
+  check_all(false);
 }
 
 }  // namespace
