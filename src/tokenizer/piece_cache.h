@@ -22,36 +22,39 @@
 
 namespace longctx::tokenizer {
 
-// The main table's memory: one anonymous mapping of the largest size the table may reach, made
-// once. The table grows inside it (PieceCache::grow), so a run touches each page once, and only
-// pages the table has reached: fresh pages come zeroed from the kernel, which is what an empty
-// slot is. A new vector per doubling touched about twice the final size and zero-filled it once
-// more; first touches are slow on virtual machines (perf put 4-30% of the samples of a 10 MB
-// tokenize run in the kernel's page zeroing under the old grow), and the old and new tables were
-// both alive while rehashing.
+// The main table's memory once it is large: one anonymous mapping of the largest size the table
+// may reach, 2 MB aligned and in 2 MB pages (the table outgrows what the TLB covers in 4 KB pages,
+// and a lookup missing the hot table would pay a page walk besides the cache miss). The table
+// grows inside it (PieceCache::grow), so a run touches each page once: fresh pages come zeroed
+// from the kernel, which is what an empty slot is. A new table per doubling touched about twice
+// the final size and zero-filled it once more; first touches are slow on virtual machines (perf
+// put 4-30% of the samples of a 10 MB tokenize run in the kernel's page zeroing under the old
+// grow), and the old and new tables were both alive while rehashing.
 class SlotRegion {
  public:
-  explicit SlotRegion(size_t bytes) : bytes_(bytes) {
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    data_ = p;
+  SlotRegion() = default;
+  ~SlotRegion() {
+    if (map_) munmap(map_, map_bytes_);
   }
-  ~SlotRegion() { munmap(data_, bytes_); }
   SlotRegion(const SlotRegion&) = delete;
   SlotRegion& operator=(const SlotRegion&) = delete;
+
+  bool mapped() const { return map_ != nullptr; }
   void* data() const { return data_; }
-  // 2 MB pages from here on, once the table outgrows what the TLB covers in 4 KB pages (a lookup
-  // missing the hot table then pays a page walk besides the cache miss). Advice only. Not from
-  // the start: a small encoder would then zero a whole 2 MB page for a few KB of table.
-  void use_huge_pages() {
-    if (!huge_) madvise(data_, bytes_, MADV_HUGEPAGE);
-    huge_ = true;
+  void map(size_t bytes) {
+    constexpr size_t kHuge = size_t{1} << 21;
+    map_bytes_ = bytes + kHuge;  // room to align
+    void* p = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    map_ = p;
+    data_ = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
+    madvise(data_, bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KB pages
   }
 
  private:
-  void* data_;
-  size_t bytes_;
-  bool huge_ = false;
+  void* map_ = nullptr;
+  size_t map_bytes_ = 0;
+  void* data_ = nullptr;
 };
 
 class PieceCache {
@@ -61,10 +64,6 @@ class PieceCache {
   static constexpr size_t kMaxPieceBytes = 32;
   static constexpr size_t kInitialSlots = 1 << 12;
   static constexpr size_t kMaxSlots = 1 << 19;
-  // Probing does not wrap around: it runs on into kTail slots past the table's end, and one more
-  // slot after those is never written, so every probe meets an empty slot. A key whose probe
-  // would pass the tail (never seen at load 1/2) clears the cache instead.
-  static constexpr size_t kTail = 64;
 
   // A key prepared once for both lookup and insertion.
   struct Key {
@@ -78,9 +77,13 @@ class PieceCache {
   // the lookups (the 1,000 commonest ~70% of LLaMA-3 pieces in the mixed benchmark text).
   static constexpr size_t kHotSlots = 1 << 13;
 
+  // Tables of up to this many slots (1 MB) live on the heap, in 4 KB pages: an encoder that sees
+  // little text (one call of the Python binding) does not map or zero a 2 MB page.
+  static constexpr size_t kSmallSlots = 1 << 15;
+
   PieceCache()
-      : region_((kMaxSlots + kTail + 1) * sizeof(Slot)),
-        slots_(static_cast<Slot*>(region_.data())),
+      : small_(kInitialSlots),
+        slots_(small_.data()),
         size_(kInitialSlots),
         mask_(kInitialSlots - 1),
         hot_(kHotSlots) {}
@@ -134,7 +137,7 @@ class PieceCache {
         hot = s;
         return true;
       }
-      ++i;
+      i = (i + 1) & mask_;
     }
   }
 
@@ -159,11 +162,6 @@ class PieceCache {
         clear();
       }
     }
-    size_t at = free_slot(key.hash);
-    if (at == kNoSlot) {  // before the arenas below take the key: clear() empties them
-      clear();
-      at = key.hash & mask_;
-    }
     Slot s;
     s.key_len = static_cast<uint16_t>(key.bytes.size());
     s.count = static_cast<uint16_t>(count);
@@ -183,12 +181,12 @@ class PieceCache {
       ids_.insert(ids_.end(), ids, ids + count);
     }
     s.hash_lo = static_cast<uint32_t>(key.hash);
-    slots_[at] = s;
+    place(s, key.hash);
     ++entries_;
   }
 
   void clear() {
-    std::memset(static_cast<void*>(slots_), 0, (size_ + kTail) * sizeof(Slot));
+    std::memset(static_cast<void*>(slots_), 0, size_ * sizeof(Slot));
     std::fill(hot_.begin(), hot_.end(), Slot{});
     keys_.clear();
     ids_.clear();
@@ -225,58 +223,55 @@ class PieceCache {
     if (key.bytes.size() <= 16) return s.k0 == key.k0 && s.k1 == key.k1;
     return s.k0 == key.hash && std::memcmp(keys_.data() + s.k1, key.bytes.data(), key.bytes.size()) == 0;
   }
-  static constexpr size_t kNoSlot = ~size_t{0};
-  // The first empty slot from hash's home, or kNoSlot past the tail.
-  size_t free_slot(uint64_t hash) const {
-    const size_t end = size_ + kTail;
+  void place(const Slot& slot, uint64_t hash) {
     size_t i = hash & mask_;
-    while (i < end && slots_[i].key_len != 0) ++i;
-    return i < end ? i : kNoSlot;
+    while (slots_[i].key_len != 0) i = (i + 1) & mask_;
+    slots_[i] = slot;
   }
 
-  // Doubles the table in place. Slots [0, n) are taken out in increasing order and each is put
-  // at the first empty slot from its new home, which is its old home h or h + n. This never
-  // passes a slot still waiting to be moved, so no probe chain gets a hole: from h, the slots up
-  // to the entry's old place were all occupied and have already been moved (each to h' <= its
-  // old place, or above n), and that old place is empty now; from h + n, only moved entries and
-  // fresh slots lie above n, once the old tail (entries that had run past n) is set aside first
-  // and put back last, as ordinary inserts. The new half is fresh memory: zero, i.e. empty.
+  // Doubles the table in place (in its vector while small, in the region after). The run of
+  // occupied slots at the start, which may hold entries that wrapped around from the end, is set
+  // aside and put back last as ordinary inserts. The other slots [z, n) are taken out in
+  // increasing order and each is put at the first empty slot from its new home, its old home h
+  // or h + n. This never passes a slot still waiting to be moved, so no probe chain gets a hole:
+  // from h (z < h <= its old place i, as nothing before slot z wraps), every slot up to i was
+  // occupied and has already been moved (each to h' <= its old place, or above n), and i itself
+  // is empty now; from h + n, only moved entries and fresh slots lie above n, and a probe that
+  // wraps past the end finds [0, z) empty. The new half is fresh memory: zero, i.e. empty.
   void grow() {
     const size_t n = size_;
-    Slot tail[kTail];
-    size_t tails = 0;
-    for (size_t i = n; i < n + kTail; ++i) {
-      if (slots_[i].key_len == 0) continue;
-      tail[tails++] = slots_[i];
-      slots_[i] = Slot{};
+    head_.clear();
+    size_t z = 0;
+    for (; slots_[z].key_len != 0; ++z) {  // load 1/2: an empty slot exists
+      head_.push_back(slots_[z]);
+      slots_[z] = Slot{};
     }
     size_ = 2 * n;
     mask_ = size_ - 1;
-    if (size_ * sizeof(Slot) >= (size_t{2} << 20)) region_.use_huge_pages();
-    for (size_t i = 0; i < n; ++i) {
+    if (size_ <= kSmallSlots) {
+      small_.resize(size_);  // new slots zero, i.e. empty
+      slots_ = small_.data();
+    } else if (!region_.mapped()) {
+      region_.map(kMaxSlots * sizeof(Slot));
+      std::memcpy(region_.data(), static_cast<const void*>(small_.data()), n * sizeof(Slot));
+      slots_ = static_cast<Slot*>(region_.data());
+      small_ = std::vector<Slot>();
+    }
+    for (size_t i = z; i < n; ++i) {
       if (slots_[i].key_len == 0) continue;
       const Slot s = slots_[i];
       slots_[i] = Slot{};
-      if (!put_back(s)) return;
+      place(s, s.hash_lo);
     }
-    for (size_t k = 0; k < tails; ++k)
-      if (!put_back(tail[k])) return;
-  }
-  // A moved slot at its new place; if its probe would pass the tail, the whole cache is cleared.
-  bool put_back(const Slot& s) {
-    const size_t at = free_slot(s.hash_lo);
-    if (at == kNoSlot) {
-      clear();
-      return false;
-    }
-    slots_[at] = s;
-    return true;
+    for (const Slot& s : head_) place(s, s.hash_lo);
   }
 
-  SlotRegion region_;
+  std::vector<Slot> small_;  // the table while it has at most kSmallSlots slots
+  SlotRegion region_;        // then
   Slot* slots_;
-  size_t size_;  // slots in the table, a power of two; [size_, size_ + kTail) is its tail
+  size_t size_;  // slots in the table, a power of two
   size_t mask_;
+  std::vector<Slot> head_;  // grow's scratch
   std::vector<Slot> hot_;
   std::string keys_;
   std::vector<uint32_t> ids_;

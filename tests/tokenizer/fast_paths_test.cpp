@@ -61,8 +61,9 @@ TEST(FastPaths, PieceCacheEqualsMap) {
     return k;
   };
   auto padded = [](const std::string& k) { return k + std::string(PieceCache::kPad, '\xAB'); };
-  // Many small caches first, each through three doublings: entries past a table's end (its tail)
-  // when it doubles are uncommon, and moving them is the delicate part of growing in place.
+  // Many small caches first, each through three doublings: entries that wrapped around a
+  // table's end when it doubles are uncommon, and moving them is the delicate part of growing in
+  // place.
   for (int trial = 0; trial < 60; ++trial) {
     PieceCache small;
     std::unordered_map<std::string, uint32_t> keys;
