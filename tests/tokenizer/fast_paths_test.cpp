@@ -1,12 +1,13 @@
-// The 2026-12-02 fast paths against their references on random input: the SWAR one-byte Replace
-// (replace_byte) against replace_byte_reference, and the JSON id writer against std::to_string.
-// The oracle tests cover them through real tokenizers; these reach the edges (8-byte boundaries,
-// empty and multi-byte replacements, every digit count) directly.
+// Fast paths against independent references on random input: the SWAR one-byte Replace
+// (replace_byte) against replace_byte_reference, the JSON id writer against std::to_string, and
+// the piece cache's in-place growth against a hash map. The oracle tests cover them through real
+// tokenizers; these reach the edges (8-byte boundaries, empty and multi-byte replacements, every
+// digit count, entries wrapped around a doubling table's end) directly.
 #include <gtest/gtest.h>
 
 #include <random>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "longctx/text/ids_json.h"
