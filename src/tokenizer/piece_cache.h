@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -240,10 +239,10 @@ class PieceCache {
   // wraps past the end finds [0, z) empty. The new half is fresh memory: zero, i.e. empty.
   void grow() {
     const size_t n = size_;
-    head_.clear();
+    std::vector<Slot> head;
     size_t z = 0;
     for (; slots_[z].key_len != 0; ++z) {  // load 1/2: an empty slot exists
-      head_.push_back(slots_[z]);
+      head.push_back(slots_[z]);
       slots_[z] = Slot{};
     }
     size_ = 2 * n;
@@ -263,7 +262,7 @@ class PieceCache {
       slots_[i] = Slot{};
       place(s, s.hash_lo);
     }
-    for (const Slot& s : head_) place(s, s.hash_lo);
+    for (const Slot& s : head) place(s, s.hash_lo);
   }
 
   std::vector<Slot> small_;  // the table while it has at most kSmallSlots slots
@@ -271,7 +270,6 @@ class PieceCache {
   Slot* slots_;
   size_t size_;  // slots in the table, a power of two
   size_t mask_;
-  std::vector<Slot> head_;  // grow's scratch
   std::vector<Slot> hot_;
   std::string keys_;
   std::vector<uint32_t> ids_;
