@@ -15,7 +15,6 @@
 // --check: load the config and build the random model, print what it is, and stop (no timing).
 // --describe: load the config and build its weight layout (no weight buffer: any size runs), print
 //   one JSON line with what the parser resolved (tests/model/test_real_configs.py reads it), stop.
-#include <cblas.h>
 
 #include <chrono>
 #include <cstdarg>
@@ -162,17 +161,17 @@ int main(int argc, char** argv) {
                   c.rope_scaling.type.c_str());
     return 0;
   }
-  openblas_set_num_threads(threads);
-  say("OpenBLAS %s, %d threads\n", openblas_get_config(), threads);
+  model::blas::set_num_threads(threads);
+  say("OpenBLAS %s, %d threads\n", model::blas::config(), threads);
 
   // SGEMM ceiling.
   const int N = 1024;
   std::vector<float> A(N * N, 0.5f), B(N * N, 0.25f), C(N * N);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, A.data(), N, B.data(), N, 0, C.data(), N);
+  model::blas::sgemm(false, false, N, N, N, 1, A.data(), N, B.data(), N, 0, C.data(), N);
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     const auto t = Clock::now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, A.data(), N, B.data(), N, 0, C.data(), N);
+    model::blas::sgemm(false, false, N, N, N, 1, A.data(), N, B.data(), N, 0, C.data(), N);
     best = std::max(best, 2.0 * N * N * N / seconds_since(t) / 1e9);
   }
   say("sgemm 1024^3: %.1f GFLOP/s (best of 5)\n", best);

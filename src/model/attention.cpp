@@ -1,12 +1,11 @@
 #include "longctx/model/attention.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "longctx/model/blas.h"
 #include "longctx/model/kernels.h"
 
 namespace longctx::model {
@@ -17,19 +16,19 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 // C[m, n] = alpha * A[m, k] . B[n, k]^T + beta * C
 inline void gemm_nt(uint64_t m, uint64_t n, uint64_t k, float alpha, const float* A, uint64_t lda, const float* B, uint64_t ldb,
                     float beta, float* C, uint64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
+  blas::sgemm(false, true, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 // C[m, n] = alpha * A[m, k] . B[k, n] + beta * C
 inline void gemm_nn(uint64_t m, uint64_t n, uint64_t k, float alpha, const float* A, uint64_t lda, const float* B, uint64_t ldb,
                     float beta, float* C, uint64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
+  blas::sgemm(false, false, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 // C[m, n] = alpha * A[k, m]^T . B[k, n] + beta * C
 inline void gemm_tn(uint64_t m, uint64_t n, uint64_t k, float alpha, const float* A, uint64_t lda, const float* B, uint64_t ldb,
                     float beta, float* C, uint64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
+  blas::sgemm(true, false, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, A,
               static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 

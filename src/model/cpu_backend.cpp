@@ -3,13 +3,12 @@
 // give the same bits on any thread count.
 #include "longctx/model/backend.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <thread>
 
+#include "longctx/model/blas.h"
 #include "longctx/model/kernels.h"
 
 namespace longctx::model {
@@ -25,15 +24,15 @@ void parallel_items(uint64_t n, int threads, const std::function<void(uint64_t, 
     for (uint64_t i = 0; i < n; ++i) f(i, 0);
     return;
   }
-  const int blas = openblas_get_num_threads();
-  openblas_set_num_threads(1);
+  const int blas = blas::num_threads();
+  blas::set_num_threads(1);
   std::vector<std::thread> pool;
   for (int t = 0; t < nt; ++t)
     pool.emplace_back([&, t] {
       for (uint64_t i = static_cast<uint64_t>(t); i < n; i += static_cast<uint64_t>(nt)) f(i, t);
     });
   for (auto& th : pool) th.join();
-  openblas_set_num_threads(blas);
+  blas::set_num_threads(blas);
 }
 
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
@@ -66,18 +65,18 @@ void CpuKernels::linear(const float* x, const float* w, const float* b, float* y
   if (b) {  // the bias enters as the GEMM's C with beta = 1
     for (uint64_t r = 0; r < n; ++r) std::copy_n(b, o, y + r * o);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(o), static_cast<int>(k), 1.0f, x,
-              static_cast<int>(k), w, static_cast<int>(k), b ? 1.0f : 0.0f, y, static_cast<int>(o));
+  blas::sgemm(false, true, static_cast<int>(n), static_cast<int>(o), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w,
+              static_cast<int>(k), b ? 1.0f : 0.0f, y, static_cast<int>(o));
 }
 
 void CpuKernels::linear_dx(const float* dy, const float* w, float* dx, uint64_t n, uint64_t k, uint64_t o, bool accumulate) const {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(k), static_cast<int>(o), 1.0f, dy,
-              static_cast<int>(o), w, static_cast<int>(k), accumulate ? 1.0f : 0.0f, dx, static_cast<int>(k));
+  blas::sgemm(false, false, static_cast<int>(n), static_cast<int>(k), static_cast<int>(o), 1.0f, dy, static_cast<int>(o), w,
+              static_cast<int>(k), accumulate ? 1.0f : 0.0f, dx, static_cast<int>(k));
 }
 
 void CpuKernels::linear_dw(const float* dy, const float* x, float* dw, float* db, uint64_t n, uint64_t k, uint64_t o) const {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(o), static_cast<int>(k), static_cast<int>(n), 1.0f, dy,
-              static_cast<int>(o), x, static_cast<int>(k), 1.0f, dw, static_cast<int>(k));
+  blas::sgemm(true, false, static_cast<int>(o), static_cast<int>(k), static_cast<int>(n), 1.0f, dy, static_cast<int>(o), x,
+              static_cast<int>(k), 1.0f, dw, static_cast<int>(k));
   if (db)
     for (uint64_t r = 0; r < n; ++r)
       for (uint64_t c = 0; c < o; ++c) db[c] += dy[r * o + c];

@@ -1,10 +1,9 @@
 #include "longctx/model/model.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 
 #include "longctx/model/backend.h"
+#include "longctx/model/blas.h"
 #include "longctx/model/checkpoint.h"
 #include "longctx/model/decoder.h"
 #include "longctx/util/error.h"
@@ -52,7 +51,7 @@ struct Session::State {
   State(const Model& mod, uint64_t max_len)
       : m(mod),
         ropes(mod.config(), mod.options().rope_theta, mod.options().dynamic_pin),
-        kernels(openblas_get_num_threads()) {
+        kernels(blas::num_threads()) {
     const auto& c = mod.config();
     const uint64_t kvw = c.num_key_value_heads * c.head_dim;
     for (uint64_t li = 0; li < c.num_hidden_layers; ++li) {  // sliding layers: sized by make_room on first use

@@ -1,6 +1,5 @@
 #include "longctx/train/trainer.h"
 
-#include <cblas.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "longctx/model/blas.h"
 #include "longctx/model/checkpoint.h"
 #include "longctx/pack/packed_index.h"
 #include "longctx/store/megatron.h"
@@ -188,7 +188,7 @@ int train(const TrainOptions& o, const dist::MpiSession& mpi) {
   if (o.init.empty() == o.config.empty()) throw Error("train: give exactly one of --init MODEL_DIR and --config config.json");
   const int world = mpi.size(), rank = mpi.rank();
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(world)));
-  openblas_set_num_threads(threads);
+  model::blas::set_num_threads(threads);
   if (!o.init.empty()) model::verify_model_files(o.init);  // before its config.json is read
   const json cj = training_config(o);
   const std::string config_text = cj.dump(2) + "\n";

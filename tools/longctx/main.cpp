@@ -25,8 +25,6 @@ int main(int argc, char** argv) {
                    !std::strcmp(argv[1], "needle") || !std::strcmp(argv[1], "bookqa") ||
                    !std::strcmp(argv[1], "train")))
     longctx::model::ensure_blas_kernels(argv);
-  else
-    longctx::model::single_blas_thread(argv);
   std::vector<Command> commands = data_commands();
   commands.insert(commands.end(), model_commands().begin(), model_commands().end());
   try {
