@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -25,8 +24,6 @@ struct Api {
   char* (*get_config)();
 };
 
-std::atomic<bool> g_loaded{false};
-
 template <class F>
 void bind(void* lib, const char* name, F& f) {
   f = reinterpret_cast<F>(dlsym(lib, name));
@@ -47,7 +44,6 @@ Api load() {
   bind(lib, "openblas_set_num_threads", a.set_num_threads);
   bind(lib, "openblas_get_corename", a.get_corename);
   bind(lib, "openblas_get_config", a.get_config);
-  g_loaded = true;
   return a;  // never unloaded: OpenBLAS's threads live as long as the process
 }
 
@@ -76,7 +72,6 @@ int num_threads() { return api().get_num_threads(); }
 void set_num_threads(int threads) { api().set_num_threads(threads); }
 const char* core_name() { return api().get_corename(); }
 const char* config() { return api().get_config(); }
-bool loaded() { return g_loaded; }
 
 }  // namespace blas
 

@@ -23,8 +23,6 @@ void set_num_threads(int threads);
 // The kernel set OpenBLAS uses ("Haswell", "SkylakeX", "Prescott", ...) and its build summary.
 const char* core_name();
 const char* config();
-// Whether OpenBLAS has been loaded into this process (tests).
-bool loaded();
 
 }  // namespace blas
 
