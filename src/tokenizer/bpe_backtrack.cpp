@@ -13,9 +13,9 @@ constexpr uint32_t kInf = ~0u;
 
 BpeBacktrack::Arrays BpeBacktrack::arrays() const {
   static_assert(sizeof(Node) == 4 * sizeof(uint32_t));
-  return Arrays{rank_, left_, right_, length_, next_prefix_,
-                std::span<const uint32_t>(reinterpret_cast<const uint32_t*>(nodes_.data()), nodes_.size() * 4), dense_,
-                edge_};
+  return Arrays{rank_.span(), left_.span(), right_.span(), length_.span(), next_prefix_.span(),
+                std::span<const uint32_t>(reinterpret_cast<const uint32_t*>(nodes_.data()), nodes_.size() * 4), dense_.span(),
+                edge_.span()};
 }
 
 BpeBacktrack::BpeBacktrack(const BpeModel& model, const Arrays& a, bool* ok) : model_(model) {
@@ -37,16 +37,14 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model, const Arrays& a, bool* ok) : m
   }
   for (const uint32_t c : a.dense)
     if (c != kNone && c >= nodes) return;
-  rank_.assign(a.rank.begin(), a.rank.end());
-  left_.assign(a.left.begin(), a.left.end());
-  right_.assign(a.right.begin(), a.right.end());
-  length_.assign(a.length.begin(), a.length.end());
-  next_prefix_.assign(a.next_prefix.begin(), a.next_prefix.end());
-  nodes_.resize(nodes);
-  for (size_t i = 0; i < nodes; ++i)
-    nodes_[i] = Node{a.nodes[4 * i], a.nodes[4 * i + 1], a.nodes[4 * i + 2], a.nodes[4 * i + 3]};
-  edge_.assign(a.edge.begin(), a.edge.end());
-  dense_.assign(a.dense.begin(), a.dense.end());
+  rank_.view(a.rank);
+  left_.view(a.left);
+  right_.view(a.right);
+  length_.view(a.length);
+  next_prefix_.view(a.next_prefix);
+  nodes_.view(std::span<const Node>(reinterpret_cast<const Node*>(a.nodes.data()), nodes));  // four uint32 each
+  edge_.view(a.edge);
+  dense_.view(a.dense);
   *ok = true;
 }
 
@@ -97,13 +95,13 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
         if (!m || m->rank != rank) continue;  // a repeated pair: HF keeps the first
         if (!spine_walk(r.left, r.right, /*allow_top=*/true, cache)) continue;
         reachable[t] = 1;
-        rank_[t] = rank;
-        left_[t] = r.left;
-        right_[t] = r.right;
+        rank_.mutable_data()[t] = rank;  // spine_walk reads these as the tokens are settled
+        left_.mutable_data()[t] = r.left;
+        right_.mutable_data()[t] = r.right;
         break;
       }
     }
-    if (reachable[t]) length_[t] = static_cast<uint32_t>(b.size());
+    if (reachable[t]) length_.mutable_data()[t] = static_cast<uint32_t>(b.size());
   }
   std::vector<uint32_t> tokens;
   for (uint32_t t = 0; t < n; ++t)
@@ -116,7 +114,7 @@ BpeBacktrack::BpeBacktrack(const BpeModel& model) : model_(model) {
       node = child(node, static_cast<uint8_t>(b[i]));
       if (nodes_[node].token != kNone) best = nodes_[node].token;
     }
-    next_prefix_[t] = best;
+    next_prefix_.mutable_data()[t] = best;
   }
 }
 
@@ -146,33 +144,36 @@ void BpeBacktrack::build_trie(const std::vector<uint32_t>& reachable_tokens) {
   struct Pending {
     uint32_t node, lo, hi, depth;
   };
-  nodes_.assign(1, Node{});
-  edge_.assign(1, 0);
+  std::vector<Node> nodes(1);
+  std::vector<uint8_t> edge(1, 0);
+  std::vector<uint32_t> dense;
   std::vector<Pending> queue{{0, 0, static_cast<uint32_t>(order.size()), 0}};
   for (size_t q = 0; q < queue.size(); ++q) {
     const Pending p = queue[q];
     uint32_t lo = p.lo;
-    if (lo < p.hi && model_.token_bytes(order[lo]).size() == p.depth) nodes_[p.node].token = order[lo++];
-    nodes_[p.node].first_child = static_cast<uint32_t>(nodes_.size());
+    if (lo < p.hi && model_.token_bytes(order[lo]).size() == p.depth) nodes[p.node].token = order[lo++];
+    nodes[p.node].first_child = static_cast<uint32_t>(nodes.size());
     while (lo < p.hi) {
       const auto byte = static_cast<uint8_t>(model_.token_bytes(order[lo])[p.depth]);
       uint32_t hi = lo + 1;
       while (hi < p.hi && static_cast<uint8_t>(model_.token_bytes(order[hi])[p.depth]) == byte) ++hi;
-      const auto child_index = static_cast<uint32_t>(nodes_.size());
-      nodes_.push_back(Node{});
-      edge_.push_back(byte);
-      ++nodes_[p.node].children;
+      const auto child_index = static_cast<uint32_t>(nodes.size());
+      nodes.push_back(Node{});
+      edge.push_back(byte);
+      ++nodes[p.node].children;
       queue.push_back(Pending{child_index, lo, hi, p.depth + 1});
       lo = hi;
     }
   }
-  for (uint32_t v = 0; v < nodes_.size(); ++v) {
-    Node& node = nodes_[v];
+  for (Node& node : nodes) {
     if (node.children < kDenseFrom) continue;
-    node.dense = static_cast<uint32_t>(dense_.size() / 256);
-    dense_.resize(dense_.size() + 256, kNone);
-    for (uint32_t c = node.first_child; c < node.first_child + node.children; ++c) dense_[node.dense * 256 + edge_[c]] = c;
+    node.dense = static_cast<uint32_t>(dense.size() / 256);
+    dense.resize(dense.size() + 256, kNone);
+    for (uint32_t c = node.first_child; c < node.first_child + node.children; ++c) dense[node.dense * 256 + edge[c]] = c;
   }
+  nodes_.adopt(std::move(nodes));
+  edge_.adopt(std::move(edge));
+  dense_.adopt(std::move(dense));
 }
 
 uint32_t BpeBacktrack::symbol_at(const char* p, const char* end, int* len) const {

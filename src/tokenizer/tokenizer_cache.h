@@ -16,8 +16,9 @@
 // What it holds: FILE with model.vocab and model.merges emptied (the other members as the same
 // JSON values, minified: a few KB to 1 MB, read again by the same Loader code with every check)
 // and, as raw arrays, what those two compile to: id_to_token, the model's token bytes, vocabulary
-// index, merge table, merge list and Bloom filters, the join table, and the scalars beside them
-// (tokenizer_impl.h: CompiledVocabulary). The arrays are used straight from the mapped file.
+// index, merge table, merge list and Bloom filters, the join table, the backtracking encoder's
+// tables, and the scalars beside them (tokenizer_impl.h: CompiledVocabulary). The arrays are used
+// straight from the mapped file (the join table's ASCII part, 2 KB, is copied).
 //
 // LONGCTX_NO_TOKENIZER_CACHE=1 turns the cache off (no reads, no writes).
 #pragma once
