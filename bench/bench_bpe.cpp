@@ -1,10 +1,14 @@
 // In-memory encoding throughput of the tokenizer library, without JSON parsing or output:
 //   build/bench/bench_bpe --benchmark_filter=... (needs data/tokenizers and LONGCTX_BENCH_CORPUS,
-//   a JSONL file such as the one bench/make_bench_corpus.py writes)
+//   a JSONL file such as the one bench/make_bench_corpus.py writes); also the id writer alone
+//   (--benchmark_filter=ids_json).
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdlib>
+
+#include "longctx/text/ids_json.h"
 
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
@@ -73,6 +77,51 @@ void encode_corpus_warm(benchmark::State& state, const char* name) {
   for (auto _ : state) bytes += encode_pass(enc, ids);
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
+
+// The id writer of `tokenize` and `pack` (ids to "1,2,3," text) over the ids of the corpus
+// (LLaMA-3), three ways in one run: the AVX-512 kernel (text::write_ids, where the CPU has
+// VBMI2), the scalar writer it replaced, and std::to_chars as the standard library's baseline.
+enum class IdWriter { kVectorized, kScalar, kToChars };
+void ids_json(benchmark::State& state, IdWriter how) {
+  static const std::vector<std::vector<uint32_t>> docs = [] {
+    const auto tok = load_family("llama3");
+    Encoder enc(*tok);
+    std::vector<std::vector<uint32_t>> out;
+    for (const auto& t : corpus()) {
+      out.emplace_back();
+      enc.encode(t, {}, out.back());
+    }
+    return out;
+  }();
+  if (how == IdWriter::kVectorized && !longctx::text::write_ids_vectorized()) {
+    state.SkipWithError("no AVX-512 VBMI2 on this CPU");
+    return;
+  }
+  size_t longest = 0, ids = 0;
+  for (const auto& d : docs) longest = std::max(longest, d.size());
+  std::string buf(longest * 11 + 64, '\0');
+  for (auto _ : state) {
+    for (const auto& d : docs) {
+      char* p = buf.data();
+      if (how == IdWriter::kVectorized) {
+        p = longctx::text::write_ids(p, d.data(), d.size());
+      } else if (how == IdWriter::kScalar) {
+        p = longctx::text::write_ids_scalar(p, d.data(), d.size());
+      } else {
+        for (const uint32_t v : d) {
+          p = std::to_chars(p, buf.data() + buf.size(), v).ptr;
+          *p++ = ',';
+        }
+      }
+      benchmark::DoNotOptimize(p);
+      ids += d.size();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(ids));
+}
+BENCHMARK_CAPTURE(ids_json, vectorized, IdWriter::kVectorized)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ids_json, scalar, IdWriter::kScalar)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(ids_json, to_chars, IdWriter::kToChars)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(encode_corpus, llama2, "llama2", false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(encode_corpus, llama3, "llama3", false)->Unit(benchmark::kMillisecond);

@@ -5,6 +5,7 @@
 // digit count, entries wrapped around a doubling table's end) directly.
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -33,20 +34,57 @@ TEST(FastPaths, ReplaceByteEqualsReference) {
   }
 }
 
+// The writer against std::to_string: random ids of every length, runs of them long enough for the
+// vectorized kernel (16 a step), runs with one id of 10^7 or more (that step goes scalar), and
+// every length of tail; once through the dispatching writer, once through the scalar one.
 TEST(FastPaths, IdsJsonEqualsToString) {
   std::mt19937_64 rng(11);
   std::vector<uint32_t> ids = {0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 999999, 1000000, 9999999,
                                10000000, 99999999, 100000000, 999999999, 1000000000, 4294967295u};
   for (int i = 0; i < 200000; ++i) ids.push_back(static_cast<uint32_t>(rng() >> (rng() % 32)));
+  for (int i = 0; i < 200000; ++i) ids.push_back(static_cast<uint32_t>(rng() % 300000));  // vocabulary-sized
+  for (size_t cut = 0; cut <= 40; ++cut) {
+    const std::span<const uint32_t> part(ids.data() + ids.size() - cut, cut);
+    std::string want = "[";
+    for (size_t i = 0; i < part.size(); ++i) want += (i ? "," : "") + std::to_string(part[i]);
+    want += "]";
+    std::string got = "prefix";
+    longctx::text::append_ids_json(got, part);
+    ASSERT_EQ(got, "prefix" + want) << cut << " ids";
+  }
   std::string want = "[";
   for (size_t i = 0; i < ids.size(); ++i) want += (i ? "," : "") + std::to_string(ids[i]);
   want += "]";
   std::string got = "prefix";
   longctx::text::append_ids_json(got, ids);
   EXPECT_EQ(got, "prefix" + want);
+  std::string scalar(ids.size() * 11 + 64, '\0');
+  scalar.resize(longctx::text::write_ids_scalar(scalar.data(), ids.data(), ids.size()) - scalar.data());
+  EXPECT_EQ("[" + scalar.substr(0, scalar.size() - 1) + "]", want);
   std::string empty;
   longctx::text::append_ids_json(empty, {});
   EXPECT_EQ(empty, "[]");
+}
+
+// Every id below 10^7, the vectorized kernel's whole domain, in order (each digit count, and each
+// 4-digit half the kernel splits an id into), against std::to_chars.
+TEST(FastPaths, IdsJsonEveryIdBelowTenMillion) {
+  if (!longctx::text::write_ids_vectorized()) GTEST_SKIP() << "no AVX-512 VBMI2: the scalar writer is tested above";
+  constexpr uint32_t kBlock = 1 << 16;
+  std::vector<uint32_t> ids(kBlock);
+  std::string got(kBlock * 11 + 64, '\0'), want(kBlock * 8, '\0');
+  for (uint32_t from = 0; from < 10000000; from += kBlock) {
+    const uint32_t n = std::min<uint32_t>(kBlock, 10000000 - from);
+    char* w = want.data();
+    for (uint32_t k = 0; k < n; ++k) {
+      ids[k] = from + k;
+      w = std::to_chars(w, want.data() + want.size(), from + k).ptr;
+      *w++ = ',';
+    }
+    const char* end = longctx::text::write_ids(got.data(), ids.data(), n);
+    ASSERT_EQ(std::string_view(got.data(), end - got.data()), std::string_view(want.data(), w - want.data()))
+        << "ids from " << from;
+  }
 }
 
 // The piece cache against a hash map. Up to kMaxSlots / 2 entries nothing is ever cleared, so
