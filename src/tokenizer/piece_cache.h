@@ -206,17 +206,12 @@ class PieceCache {
   [[gnu::always_inline]] Slot& hot_slot(const Key& key) { return hot_[(key.hash >> 40) & (kHotSlots - 1)]; }
   [[gnu::always_inline]] const Slot& hot_slot(const Key& key) const { return hot_[(key.hash >> 40) & (kHotSlots - 1)]; }
 
+  // One push_back per id: no library call (resize() to append two ids called _M_default_append,
+  // insert() of longer lists memmove, each costing more than the few ids it copies).
   [[gnu::always_inline]] void emit(const Slot& s, std::vector<uint32_t>& out) const {
-    if (s.count == 1) {
-      out.push_back(s.v0);
-    } else if (s.count == 2) {
-      const size_t at = out.size();
-      out.resize(at + 2);
-      out[at] = s.v0;
-      out[at + 1] = s.v1;
-    } else {
-      out.insert(out.end(), ids_.data() + s.v0, ids_.data() + s.v0 + s.count);
-    }
+    const uint32_t inline_ids[2] = {s.v0, s.v1};
+    const uint32_t* ids = s.count <= 2 ? inline_ids : ids_.data() + s.v0;
+    for (uint32_t k = 0; k < s.count; ++k) out.push_back(ids[k]);
   }
   [[gnu::always_inline]] bool matches(const Slot& s, const Key& key) const {
     if (key.bytes.size() <= 16) return s.k0 == key.k0 && s.k1 == key.k1;
