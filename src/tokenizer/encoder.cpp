@@ -10,6 +10,7 @@
 #include "longctx/text/utf8.h"
 #include "longctx/util/error.h"
 #include "longctx/tokenizer/tokenizer.h"
+#include "ascii_cuts.h"
 #include "piece_cache.h"
 #include "tokenizer_impl.h"
 
@@ -182,8 +183,21 @@ class EncoderState {
         words<kRaw>(s, std::span<const Span>(cuts, n), out);
         n = 0;
       }
-      const uint32_t c = *p;
       const auto at = static_cast<uint32_t>(p - begin);
+      // 64 ASCII bytes at once where the CPU allows: the same cuts as the byte loop below.
+      uint64_t m;
+      if (vector_cuts_ && prev < 0x80 && end - p >= 64 && n + 64 <= kCutBlock &&
+          ascii_cuts64(p, ascii_joins_, &m)) {
+        for (; m; m &= m - 1) {
+          const auto cut_at = at + static_cast<uint32_t>(__builtin_ctzll(m));
+          cuts[n++] = Span{start, cut_at};
+          start = cut_at;
+        }
+        prev = p[63];
+        p += 64;
+        continue;
+      }
+      const uint32_t c = *p;
       if ((c | prev) < 0x80) {
         const uint32_t cut = ascii_joins_[prev * 128 + c] ^ 1;
         cuts[n] = Span{start, at};
@@ -334,7 +348,8 @@ class EncoderState {
 
   const TokenizerImpl& t_;
   HotJoins hot_;
-  uint8_t ascii_joins_[128 * 128] = {};  // see the constructor
+  uint8_t ascii_joins_[128 * 128 + 3] = {};  // see the constructor; 3 bytes for ascii_cuts64's reads
+  bool vector_cuts_ = ascii_cuts_vectorized();
   bool raw_ascii_joins_ = false;
   static constexpr size_t kCutBlock = 4096;
   std::unique_ptr<Span[]> cuts_;  // cut_at_joins' pieces, written before they are known to end

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "longctx/text/ids_json.h"
+#include "tokenizer/ascii_cuts.h"
 #include "tokenizer/piece_cache.h"
 #include "tokenizer/replace.h"
 
@@ -84,6 +85,34 @@ TEST(FastPaths, IdsJsonEveryIdBelowTenMillion) {
     const char* end = longctx::text::write_ids(got.data(), ids.data(), n);
     ASSERT_EQ(std::string_view(got.data(), end - got.data()), std::string_view(want.data(), w - want.data()))
         << "ids from " << from;
+  }
+}
+
+// The 64-byte join cut against the per-byte rule it replaces: bit i set exactly when the pair
+// table has 0 for (p[i-1], p[i]); refused (false) whenever one of the 65 bytes is not ASCII.
+// Random tables (dense and sparse) and random windows, some of ASCII letters only, some with a
+// byte >= 0x80 at a random place (p[-1] included).
+TEST(FastPaths, AsciiCutsEqualPerByteRule) {
+  if (!longctx::tokenizer::ascii_cuts_vectorized()) GTEST_SKIP() << "no AVX-512: the per-byte loop runs alone";
+  std::mt19937_64 rng(17);
+  std::vector<uint8_t> joins(128 * 128 + 3, 0);
+  uint8_t window[65];
+  for (int table = 0; table < 20; ++table) {
+    const uint64_t density = rng() % 8;  // joinable with probability density / 8
+    for (size_t k = 0; k < 128 * 128; ++k) joins[k] = (rng() % 8) < density;
+    for (int trial = 0; trial < 2000; ++trial) {
+      for (uint8_t& b : window) b = trial % 2 ? static_cast<uint8_t>(rng() % 128) : static_cast<uint8_t>('a' + rng() % 26);
+      const bool poison = trial % 5 == 0;
+      if (poison) window[rng() % 65] = static_cast<uint8_t>(0x80 + rng() % 128);
+      uint64_t got = 0;
+      const bool ok = longctx::tokenizer::ascii_cuts64(window + 1, joins.data(), &got);
+      ASSERT_EQ(ok, !poison) << "table " << table << ", trial " << trial;
+      if (!ok) continue;
+      uint64_t want = 0;
+      for (int i = 0; i < 64; ++i)
+        if (!joins[window[i] * 128 + window[i + 1]]) want |= 1ULL << i;
+      ASSERT_EQ(got, want) << "table " << table << ", trial " << trial;
+    }
   }
 }
 
