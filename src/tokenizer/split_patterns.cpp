@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "llama3_ascii.h"
 #include "longctx/text/unicode.h"
 #include "longctx/text/utf8.h"
 
@@ -185,7 +186,17 @@ struct Scanner {
 bool is_ascii_letter(char c) { return static_cast<uint8_t>((c | 0x20) - 'a') < 26; }
 
 void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_t max_digits) {
+  static const bool vectorized = llama3_ascii_vectorized();
   while (i < sc.end) {
+    // 64 bytes of letters, punctuation and single spaces at once (llama3_ascii.h); one piece the
+    // ordinary way where that settles none.
+    if (vectorized && sc.end - i >= 65) {
+      const uint32_t j = llama3_ascii_pieces(sc.s, i, out);
+      if (j != i) {
+        i = j;
+        continue;
+      }
+    }
     const uint32_t start = i;
     const char c = sc.s[i];
     // Fast path for the commonest pieces, "word" and " word" with an ASCII letter first. Exact:

@@ -2,7 +2,8 @@
 // same pieces as the regex's find-iter (Oniguruma, as Hugging Face tokenizers runs it) with the
 // "Isolated" split behaviour: matches and the gaps between them, so pieces tile the input.
 // The general regex path (regex.h) runs at 10-70 MB/s here; these scanners work on bytes with
-// ASCII fast paths, 200-300 MB/s on English (bench/split_fuzz --speed). Checked against HF by
+// ASCII fast paths, 250-1,400 MB/s on English (bench/split_fuzz --speed; the top figure is the
+// LLaMA-3/Qwen2 scanner's AVX-512 path, llama3_ascii.h). Checked against HF by
 // tests/oracle/check_split_patterns.py and against the general path by split_fuzz_test.
 #pragma once
 

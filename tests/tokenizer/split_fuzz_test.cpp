@@ -4,6 +4,8 @@
 // tests/oracle/check_split_patterns.py; bench/split_fuzz runs the same comparison at scale.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "longctx/text/utf8.h"
 #include "split_reference.h"
 
@@ -46,6 +48,52 @@ TEST_P(SplitFuzz, ScannerEqualsGeneralPath) {
         return e;
       }() << "\" [" << begin << ", " << end << ")\n  scanner " << split_reference::pieces_json(s, ours)
                     << "\n  general " << split_reference::pieces_json(s, ref);
+    }
+  }
+}
+
+// Long ASCII-heavy prose: what the 64-byte path of the LLaMA-3 / Qwen2 scanner takes
+// (llama3_ascii.h: letters, punctuation, single spaces), broken by what it must leave to the
+// ordinary path (digits, apostrophes and contractions, runs of spaces, tabs, newlines, DEL and
+// other controls, non-ASCII letters and spaces), at every distance from a window's edge.
+TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
+  static const char* kPunct[] = {".", ",", ";", ":", "!", "?", "-", "--", "(", ")", "\"", "...", "/", "#", "@", "[", "]",
+                                 "{", "}", "*", "&", "%", "$", "_", "~", "`", "^", "|", "<", ">", "=", "+", ".\"", ".)"};
+  static const char* kRare[] = {"0", "42", "1999", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
+                                "\x01", "\xc3\xa9", "\xc5\xbf", "\xe2\x80\x83", "\xc2\xa0", " '", "' "};
+  std::mt19937 rng(20261203);
+  for (const char* name : {"llama3", "qwen2"}) {
+    const split_reference::Named* named = split_reference::find(name);
+    ASSERT_NE(named, nullptr);
+    split_reference::General general(named->regexes);
+    std::vector<Span> ours, ref;
+    int mismatches = 0;
+    for (int n = 0; n < 1500 && mismatches < 3; ++n) {
+      std::string s;
+      const size_t len = 60 + rng() % (n % 10 == 0 ? 4000 : 400);
+      const unsigned rare = 1 + rng() % 40;  // one token in `rare` (on average) from kRare
+      while (s.size() < len) {
+        const unsigned r = rng() % 100;
+        if (rng() % rare == 0) {
+          s += kRare[rng() % (sizeof kRare / sizeof *kRare)];
+        } else if (r < 70) {
+          const size_t w = 1 + rng() % 12;
+          for (size_t k = 0; k < w; ++k) s += static_cast<char>((rng() % 5 ? 'a' : 'A') + rng() % 26);
+          s += ' ';
+        } else {
+          s += kPunct[rng() % (sizeof kPunct / sizeof *kPunct)];
+          if (rng() % 2) s += ' ';
+        }
+      }
+      ours.clear();
+      split_pieces(named->pattern, s, 0, static_cast<uint32_t>(s.size()), ours);
+      general.pieces(s, ref);
+      if (split_reference::first_difference(ours, ref) >= 0) {
+        ++mismatches;
+        ADD_FAILURE() << name << " input " << n << ": first difference at piece " << split_reference::first_difference(ours, ref)
+                      << "\n  scanner " << split_reference::pieces_json(s, ours) << "\n  general "
+                      << split_reference::pieces_json(s, ref);
+      }
     }
   }
 }

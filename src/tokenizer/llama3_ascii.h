@@ -1,0 +1,20 @@
+// The LLaMA-3 / cl100k / Qwen2 scanner (split_patterns.cpp) 64 bytes at a time with AVX-512, on
+// the text it covers: ASCII letters, single spaces and punctuation.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "split_patterns.h"
+
+namespace longctx::tokenizer {
+
+// Whether llama3_ascii_pieces may be called on this CPU (AVX-512 F and BW).
+bool llama3_ascii_vectorized();
+
+// i is where a piece starts and i + 65 <= end. Appends the pieces of s[i, ...) that the 64 bytes
+// at i (and the byte after them) settle, and returns where the first unsettled one starts (i when
+// none is settled: the caller then takes one piece the ordinary way).
+uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out);
+
+}  // namespace longctx::tokenizer
