@@ -45,7 +45,7 @@ LONGCTX_AVX512_SPLIT inline Classes classify(__m512i v) {
 
 }  // namespace
 
-LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out) {
+LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out, uint32_t* retry) {
   const Classes c = classify(_mm512_loadu_si512(s + i));
   const uint64_t L = c.letter, P = c.punct, S = c.space;
   // Outside the alphabet: c.other, and a space before another space (whitespace rules apply;
@@ -60,6 +60,8 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std
   // the prefix bit of 63, i.e. the start at 64, would.)
   const uint32_t first_bad = bad ? static_cast<uint32_t>(_tzcnt_u64(bad)) : 65;
   const uint32_t sure = first_bad >= 1 ? first_bad - 1 : 0;
+  // A window starting before the byte after the first bad one would stop at the same byte.
+  *retry = first_bad < 64 ? i + first_bad + 1 : i;
   uint64_t m = sure >= 64 ? starts : starts & ((1ULL << sure) - 1);
   if (!(m & 1)) return i;  // nothing sure (a byte outside the alphabet at 0 or 1)
   m &= m - 1;              // position 0: the first piece's start

@@ -14,7 +14,8 @@ bool llama3_ascii_vectorized();
 
 // i is where a piece starts and i + 65 <= end. Appends the pieces of s[i, ...) that the 64 bytes
 // at i (and the byte after them) settle, and returns where the first unsettled one starts (i when
-// none is settled: the caller then takes one piece the ordinary way).
-uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out);
+// none is settled: the caller then takes pieces the ordinary way). *retry: the first position
+// from which another window can settle more (past the byte that stopped this one).
+uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out, uint32_t* retry);
 
 }  // namespace longctx::tokenizer

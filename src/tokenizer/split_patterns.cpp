@@ -187,11 +187,12 @@ bool is_ascii_letter(char c) { return static_cast<uint8_t>((c | 0x20) - 'a') < 2
 
 void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_t max_digits) {
   static const bool vectorized = llama3_ascii_vectorized();
+  uint32_t retry = i;  // where a 64-byte window is worth trying again
   while (i < sc.end) {
-    // 64 bytes of letters, punctuation and single spaces at once (llama3_ascii.h); one piece the
-    // ordinary way where that settles none.
-    if (vectorized && sc.end - i >= 65) {
-      const uint32_t j = llama3_ascii_pieces(sc.s, i, out);
+    // 64 bytes of letters, punctuation and single spaces at once (llama3_ascii.h); pieces the
+    // ordinary way up to the byte that stopped it.
+    if (vectorized && i >= retry && sc.end - i >= 65) {
+      const uint32_t j = llama3_ascii_pieces(sc.s, i, out, &retry);
       if (j != i) {
         i = j;
         continue;
