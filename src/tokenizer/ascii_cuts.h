@@ -3,9 +3,11 @@
 
 #include <cstdint>
 
+#include "split_patterns.h"
+
 namespace longctx::tokenizer {
 
-// Whether ascii_cuts64 may be called on this CPU (AVX-512 F and BW).
+// Whether ascii_cuts64 and ascii_cut_spans may be called on this CPU (AVX-512 F, BW, VBMI2).
 bool ascii_cuts_vectorized();
 
 // For the 64 bytes at p, all ASCII, with p[-1] ASCII too: bit i of the result is set when
@@ -13,5 +15,10 @@ bool ascii_cuts_vectorized();
 // 128 * 128 byte table of 0 / 1 followed by 3 readable bytes. Returns false (and nothing in
 // *cuts) when one of the 65 bytes is not ASCII.
 bool ascii_cuts64(const uint8_t* p, const uint8_t* joins, uint64_t* cuts);
+
+// The same cuts written as pieces: for each cut before p[i], the piece {*start, at + i}, after
+// which *start = at + i (`at`: the offset of p). Returns how many, or -1 as ascii_cuts64 returns
+// false. Writes whole groups of 16: out needs room for 80 pieces.
+int ascii_cut_spans(const uint8_t* p, const uint8_t* joins, uint32_t at, uint32_t* start, Span* out);
 
 }  // namespace longctx::tokenizer

@@ -170,7 +170,8 @@ class EncoderState {
     const auto* const begin = p;
     const auto* const end = p + s.size();
     // Pieces go to words() kCutBlock at a time: memory stays bounded however long the text.
-    if (!cuts_) cuts_ = std::make_unique<Span[]>(kCutBlock + 1);
+    // kCutBlock pieces and the last one, plus room for ascii_cut_spans' whole groups of 16.
+    if (!cuts_) cuts_ = std::make_unique<Span[]>(kCutBlock + 80);
     Span* cuts = cuts_.get();
     size_t n = 0;
     uint32_t start = 0;
@@ -185,17 +186,14 @@ class EncoderState {
       }
       const auto at = static_cast<uint32_t>(p - begin);
       // 64 ASCII bytes at once where the CPU allows: the same cuts as the byte loop below.
-      uint64_t m;
-      if (vector_cuts_ && prev < 0x80 && end - p >= 64 && n + 64 <= kCutBlock &&
-          ascii_cuts64(p, ascii_joins_, &m)) {
-        for (; m; m &= m - 1) {
-          const auto cut_at = at + static_cast<uint32_t>(__builtin_ctzll(m));
-          cuts[n++] = Span{start, cut_at};
-          start = cut_at;
+      if (vector_cuts_ && prev < 0x80 && end - p >= 64 && n + 64 <= kCutBlock) {
+        const int k = ascii_cut_spans(p, ascii_joins_, at, &start, cuts + n);
+        if (k >= 0) {
+          n += static_cast<size_t>(k);
+          prev = p[63];
+          p += 64;
+          continue;
         }
-        prev = p[63];
-        p += 64;
-        continue;
       }
       const uint32_t c = *p;
       if ((c | prev) < 0x80) {

@@ -93,6 +93,7 @@ TEST(FastPaths, IdsJsonEveryIdBelowTenMillion) {
 // Random tables (dense and sparse) and random windows, some of ASCII letters only, some with a
 // byte >= 0x80 at a random place (p[-1] included).
 TEST(FastPaths, AsciiCutsEqualPerByteRule) {
+  using longctx::tokenizer::Span;
   if (!longctx::tokenizer::ascii_cuts_vectorized()) GTEST_SKIP() << "no AVX-512: the per-byte loop runs alone";
   std::mt19937_64 rng(17);
   std::vector<uint8_t> joins(128 * 128 + 3, 0);
@@ -107,11 +108,32 @@ TEST(FastPaths, AsciiCutsEqualPerByteRule) {
       uint64_t got = 0;
       const bool ok = longctx::tokenizer::ascii_cuts64(window + 1, joins.data(), &got);
       ASSERT_EQ(ok, !poison) << "table " << table << ", trial " << trial;
-      if (!ok) continue;
+      if (!ok) {
+        uint32_t start = 0;
+        Span spans[80];
+        ASSERT_EQ(longctx::tokenizer::ascii_cut_spans(window + 1, joins.data(), 64, &start, spans), -1);
+        continue;
+      }
       uint64_t want = 0;
       for (int i = 0; i < 64; ++i)
         if (!joins[window[i] * 128 + window[i + 1]]) want |= 1ULL << i;
       ASSERT_EQ(got, want) << "table " << table << ", trial " << trial;
+      // The same cuts as pieces: {start, at + i} for each cut i, in order.
+      const uint32_t at = static_cast<uint32_t>(rng() % 100000) + 64;
+      uint32_t start = at - 1 - static_cast<uint32_t>(rng() % 64), want_start = start;
+      std::vector<Span> spans(80), want_spans;
+      for (int i = 0; i < 64; ++i)
+        if ((want >> i) & 1) {
+          want_spans.push_back(Span{want_start, at + i});
+          want_start = at + i;
+        }
+      const int count = longctx::tokenizer::ascii_cut_spans(window + 1, joins.data(), at, &start, spans.data());
+      ASSERT_EQ(count, static_cast<int>(want_spans.size())) << "table " << table << ", trial " << trial;
+      for (int k = 0; k < count; ++k) {
+        ASSERT_EQ(spans[k].begin, want_spans[k].begin) << "piece " << k << ", trial " << trial;
+        ASSERT_EQ(spans[k].end, want_spans[k].end) << "piece " << k << ", trial " << trial;
+      }
+      ASSERT_EQ(start, want_start);
     }
   }
 }
