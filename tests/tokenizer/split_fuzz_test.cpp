@@ -60,7 +60,7 @@ TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
   static const char* kPunct[] = {".", ",", ";", ":", "!", "?", "-", "--", "(", ")", "\"", "...", "/", "#", "@", "[", "]",
                                  "{", "}", "*", "&", "%", "$", "_", "~", "`", "^", "|", "<", ">", "=", "+", ".\"", ".)"};
   static const char* kRare[] = {"0", "42", "1999", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
-                                "\x01", "\xc3\xa9", "\xc5\xbf", "\xe2\x80\x83", "\xc2\xa0", " '", "' "};
+                                "\x01", "\xc3\xa9", "\xc5\xbf", "\xe2\x80\x83", "\xc2\xa0", " '", "' ", "\n \n", " \n \n", "\n\n \n", "\n  \n"};
   std::mt19937 rng(20261203);
   for (const char* name : {"llama3", "qwen2"}) {
     const split_reference::Named* named = split_reference::find(name);
@@ -79,10 +79,15 @@ TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
         } else if (r < 70) {
           const size_t w = 1 + rng() % 12;
           for (size_t k = 0; k < w; ++k) s += static_cast<char>((rng() % 5 ? 'a' : 'A') + rng() % 26);
-          s += ' ';
+          s += rng() % 12 ? " " : rng() % 2 ? "\n" : " \n";
         } else {
           s += kPunct[rng() % (sizeof kPunct / sizeof *kPunct)];
-          if (rng() % 2) s += ' ';
+          const unsigned after = rng() % 8;  // a space, line feeds, or both, in either order
+          if (after < 3) s += ' ';
+          else if (after == 3) s += '\n';
+          else if (after == 4) s += "\n\n";
+          else if (after == 5) s += " \n";
+          else if (after == 6) s += "\n ";
         }
       }
       ours.clear();
