@@ -1,6 +1,6 @@
-// Where a piece starts, for text made only of ASCII letters (L), punctuation (P: printable ASCII
-// that is no letter, digit, space or apostrophe), single spaces (S) and line feeds (N), with no
-// space right after a line feed. There the regex
+// Where a piece starts, for text made only of ASCII letters (L), digits (D), punctuation (P:
+// printable ASCII that is no letter, digit, space or apostrophe), single spaces (S) and line feeds
+// (N), with no space right after a line feed. There the regex
 //   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 //   \s*[\r\n]+|\s+(?!\S)|\s+
 // reduces to three alternatives, tried in order at each piece start:
@@ -8,18 +8,24 @@
 //     the piece (never an N: the class excludes it);
 //   - " ?[^\s\p{L}\p{N}]+[\r\n]*": an S and the P run after it, or a P run (greedy: it takes every
 //     P, so a P run of two or more is never a letter run's prefix), and the N run after it;
+//   - \p{N}{1,3} (\p{N} for Qwen2): a D run in groups of three (one) from its first digit;
 //   - \s*[\r\n]+: an N run, or an S and the N run after it (greedy; an S after an N, which could
 //     join two N runs into one piece, is outside the alphabet);
-//   - (no digits, apostrophes, other whitespace or two spaces in a row: none of the others.)
+//   - (no apostrophes, other whitespace or two spaces in a row: none of the others; an S before
+//     a D is a piece of its own, by \s+, as the rule for S below has it.)
 // So, bit by bit over 64 bytes, with x<<1 meaning "the byte before is x" and x>>1 "the byte
 // after is x":
 //   - every S starts a piece (no piece ends with a space here: letters, P runs and N runs stop
 //     at it);
 //   - a P starts one unless a P or an S is before it (then it is in that piece);
 //   - an N starts one unless a P, an N or an S is before it (then it is in that piece);
+//   - a D starts one where its run starts, and every `max_digits` digits after that (no other
+//     piece takes a digit in);
 //   - a letter starts one unless a letter is before it, or the byte before is a prefix: an S
 //     before a letter, or a P before a letter that itself started a piece (no P or S before it).
-// Each start depends on the bytes from two before it to one after it. The caller starts the
+// Each start depends on the bytes from two before it to one after it, or, for a D, on the digits
+// before it in its run; all of them lie in the window (a run going on before the window is cut at
+// a group start, since the window starts at a piece start). The caller starts the
 // window at a piece start, and a byte before the window reads as "none of L, P, S, N", which
 // gives that start. A byte outside the alphabet at b makes the starts at b - 1 and after unsure:
 // only pieces whose both ends lie before that are emitted. The scanner stays the oracle
@@ -40,7 +46,7 @@ namespace {
 #define LONGCTX_AVX512_SPLIT __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,lzcnt,popcnt")))
 
 struct Classes {
-  uint64_t letter, punct, space, newline, other;
+  uint64_t letter, digit, punct, space, newline, other;
 };
 
 LONGCTX_AVX512_SPLIT inline Classes classify(__m512i v) {
@@ -53,15 +59,16 @@ LONGCTX_AVX512_SPLIT inline Classes classify(__m512i v) {
   const uint64_t control =
       (_mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)) & ~newline) | _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8(0x7F));
   const uint64_t apostrophe = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\''));
-  const uint64_t other = digit | control | apostrophe;
-  return Classes{letter, ~(letter | space | newline | other), space, newline, other};
+  const uint64_t other = control | apostrophe;
+  return Classes{letter, digit, ~(letter | digit | space | newline | other), space, newline, other};
 }
 
 }  // namespace
 
-LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out, uint32_t* retry) {
+LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uint32_t max_digits, std::vector<Span>& out,
+                                                  uint32_t* retry) {
   const Classes c = classify(_mm512_loadu_si512(s + i));
-  const uint64_t L = c.letter, P = c.punct, S = c.space, N = c.newline;
+  const uint64_t L = c.letter, D = c.digit, P = c.punct, S = c.space, N = c.newline;
   // Outside the alphabet: c.other, a space before another space (whitespace rules apply; the
   // byte after the window counts for the last one), and a space after a line feed.
   const uint64_t after_space = s[i + 64] == ' ';
@@ -69,7 +76,16 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std
   const uint64_t p_start = P & ~(P << 1) & ~(S << 1);
   const uint64_t n_start = N & ~((P | N | S) << 1);
   const uint64_t prefix = (S | p_start) & (L >> 1);
-  const uint64_t starts = S | p_start | n_start | (L & ~(L << 1) & ~(prefix << 1));
+  uint64_t d_start = D;  // Qwen2: every digit
+  if (max_digits == 3) {
+    uint64_t group = D & ~(D << 1);  // run starts, then three digits on while the run lasts
+    d_start = group;
+    while (group) {
+      group = (group << 3) & D & (D << 1) & (D << 2);
+      d_start |= group;
+    }
+  }
+  const uint64_t starts = S | p_start | n_start | d_start | (L & ~(L << 1) & ~(prefix << 1));
   // Starts at positions below `sure` are exact: all of them, or those up to two bytes before
   // the first byte outside the alphabet. (The start at 63 needs no byte after the window: only
   // the prefix bit of 63, i.e. the start at 64, would.)

@@ -16,6 +16,7 @@ bool llama3_ascii_vectorized();
 // at i (and the byte after them) settle, and returns where the first unsettled one starts (i when
 // none is settled: the caller then takes pieces the ordinary way). *retry: the first position
 // from which another window can settle more (past the byte that stopped this one).
-uint32_t llama3_ascii_pieces(const char* s, uint32_t i, std::vector<Span>& out, uint32_t* retry);
+// max_digits: 3 for LLaMA-3 (\p{N}{1,3}), 1 for Qwen2 (\p{N}).
+uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uint32_t max_digits, std::vector<Span>& out, uint32_t* retry);
 
 }  // namespace longctx::tokenizer

@@ -192,7 +192,7 @@ void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_
     // 64 bytes of letters, punctuation and single spaces at once (llama3_ascii.h); pieces the
     // ordinary way up to the byte that stopped it.
     if (vectorized && i >= retry && sc.end - i >= 65) {
-      const uint32_t j = llama3_ascii_pieces(sc.s, i, out, &retry);
+      const uint32_t j = llama3_ascii_pieces(sc.s, i, max_digits, out, &retry);
       if (j != i) {
         i = j;
         continue;

@@ -59,7 +59,7 @@ TEST_P(SplitFuzz, ScannerEqualsGeneralPath) {
 TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
   static const char* kPunct[] = {".", ",", ";", ":", "!", "?", "-", "--", "(", ")", "\"", "...", "/", "#", "@", "[", "]",
                                  "{", "}", "*", "&", "%", "$", "_", "~", "`", "^", "|", "<", ">", "=", "+", ".\"", ".)"};
-  static const char* kRare[] = {"0", "42", "1999", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
+  static const char* kRare[] = {"\r", "3rd", "a1b22c333", "'90s", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
                                 "\x01", "\xc3\xa9", "\xc5\xbf", "\xe2\x80\x83", "\xc2\xa0", " '", "' ", "\n \n", " \n \n", "\n\n \n", "\n  \n"};
   std::mt19937 rng(20261203);
   for (const char* name : {"llama3", "qwen2"}) {
@@ -76,6 +76,11 @@ TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
         const unsigned r = rng() % 100;
         if (rng() % rare == 0) {
           s += kRare[rng() % (sizeof kRare / sizeof *kRare)];
+        } else if (r < 8) {
+          const size_t w = 1 + rng() % (r < 2 ? 20 : 4);  // digit runs: every length mod 3, long ones
+          for (size_t k = 0; k < w; ++k) s += static_cast<char>('0' + rng() % 10);
+          const unsigned after = rng() % 4;
+          s += after == 0 ? " " : after == 1 ? "" : after == 2 ? "." : "\n";
         } else if (r < 70) {
           const size_t w = 1 + rng() % 12;
           for (size_t k = 0; k < w; ++k) s += static_cast<char>((rng() % 5 ? 'a' : 'A') + rng() % 26);
