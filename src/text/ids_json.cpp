@@ -7,6 +7,8 @@
 // them) send their group of 16 to the scalar writer.
 #include "longctx/text/ids_json.h"
 
+#include "longctx/text/cpu.h"
+
 #include <immintrin.h>
 
 // GCC 12's AVX-512 conversion intrinsics start from _mm512_undefined_*(), which its own
@@ -78,14 +80,7 @@ LONGCTX_AVX512_IDS char* write_ids_avx512(char* p, const uint32_t* ids, size_t n
   return write_ids_scalar(p, ids + i, n - i);
 }
 
-bool cpu_has_kernel() {
-  __builtin_cpu_init();  // this runs as a static initializer, possibly before libgcc's own
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi") &&
-         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt");
-}
-
-const bool kVectorized = cpu_has_kernel();
+const bool kVectorized = avx512_text_kernels();
 
 }  // namespace
 

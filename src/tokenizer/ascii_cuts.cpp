@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include "longctx/text/cpu.h"
+
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized then reports inside the header.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -63,9 +65,7 @@ LONGCTX_AVX512_CUTS int ascii_cut_spans(const uint8_t* p, const uint8_t* joins, 
 }
 
 bool ascii_cuts_vectorized() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt");
-  return ok;
+  return text::avx512_text_kernels();
 }
 
 }  // namespace longctx::tokenizer

@@ -7,7 +7,7 @@
 
 namespace longctx::tokenizer {
 
-// Whether ascii_cuts64 and ascii_cut_spans may be called on this CPU (AVX-512 F, BW, VBMI2).
+// Whether ascii_cuts64 and ascii_cut_spans may be called (text::avx512_text_kernels()).
 bool ascii_cuts_vectorized();
 
 // For the 64 bytes at p, all ASCII, with p[-1] ASCII too: bit i of the result is set when

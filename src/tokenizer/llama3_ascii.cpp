@@ -34,6 +34,8 @@
 
 #include <immintrin.h>
 
+#include "longctx/text/cpu.h"
+
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized then reports inside the header.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -128,9 +130,7 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uin
 }
 
 bool llama3_ascii_vectorized() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt");
-  return ok;
+  return text::avx512_text_kernels();
 }
 
 }  // namespace longctx::tokenizer

@@ -9,7 +9,7 @@
 
 namespace longctx::tokenizer {
 
-// Whether llama3_ascii_pieces may be called on this CPU (AVX-512 F, BW and VBMI2).
+// Whether llama3_ascii_pieces may be called (text::avx512_text_kernels()).
 bool llama3_ascii_vectorized();
 
 // i is where a piece starts and i + 65 <= end. Appends the pieces of s[i, ...) that the 64 bytes
