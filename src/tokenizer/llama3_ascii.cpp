@@ -35,6 +35,7 @@
 #include <immintrin.h>
 
 #include "longctx/text/cpu.h"
+#include "spans_avx512.h"
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized then reports inside the header.
@@ -99,32 +100,10 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uin
   if (!(m & 1)) return i;  // nothing sure (a byte outside the alphabet at 0 or 1)
   m &= m - 1;              // position 0: the first piece's start
   if (!m) return i;
-  // The starts, packed by one byte compress, are the pieces' ends 16 at a time; each piece
-  // begins at the end before it (one lane over); the two interleave into {begin, end} pairs.
-  alignas(64) static constexpr uint8_t kIota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-                                                    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                                                    32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-                                                    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-  const __m512i positions = _mm512_maskz_compress_epi8(m, _mm512_load_si512(kIota));
-  const __m512i base = _mm512_set1_epi32(static_cast<int>(i));
-  const __m512i first_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  const __m512i second_half = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  const int count = static_cast<int>(_mm_popcnt_u64(m));
+  // The later starts are the pieces' ends (write_spans: 16 at a time, no push_back each).
   const size_t old = out.size();
-  out.resize(old + ((count + 15) & ~15));  // whole groups of 16, trimmed below
-  Span* dst = out.data() + old;
-  __m512i before = base;  // lane 15: the first piece's begin, i
-  for (int g = 0; g < count; g += 16) {
-    const __m128i bytes = g == 0    ? _mm512_extracti32x4_epi32(positions, 0)
-                          : g == 16 ? _mm512_extracti32x4_epi32(positions, 1)
-                          : g == 32 ? _mm512_extracti32x4_epi32(positions, 2)
-                                    : _mm512_extracti32x4_epi32(positions, 3);
-    const __m512i ends = _mm512_add_epi32(_mm512_cvtepu8_epi32(bytes), base);
-    const __m512i begins = _mm512_alignr_epi32(ends, before, 15);
-    _mm512_storeu_si512(dst + g, _mm512_permutex2var_epi32(begins, first_half, ends));
-    _mm512_storeu_si512(dst + g + 8, _mm512_permutex2var_epi32(begins, second_half, ends));
-    before = ends;
-  }
+  out.resize(old + ((_mm_popcnt_u64(m) + 15) & ~15ULL));  // whole groups of 16, trimmed below
+  const int count = write_spans(m, i, i, out.data() + old);
   out.resize(old + static_cast<size_t>(count));
   return i + 63 - static_cast<uint32_t>(_lzcnt_u64(m));
 }
