@@ -3,7 +3,7 @@
 // (N), with no space right after a line feed. There the regex
 //   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 //   \s*[\r\n]+|\s+(?!\S)|\s+
-// reduces to three alternatives, tried in order at each piece start:
+// reduces to four alternatives, tried in order at each piece start:
 //   - [^\r\n\p{L}\p{N}]?\p{L}+: a letter run, with the S or P before it when that S or P starts
 //     the piece (never an N: the class excludes it);
 //   - " ?[^\s\p{L}\p{N}]+[\r\n]*": an S and the P run after it, or a P run (greedy: it takes every
