@@ -59,7 +59,8 @@ TEST_P(SplitFuzz, ScannerEqualsGeneralPath) {
 TEST(SplitFuzzProse, Llama3ScannersEqualGeneralPath) {
   static const char* kPunct[] = {".", ",", ";", ":", "!", "?", "-", "--", "(", ")", "\"", "...", "/", "#", "@", "[", "]",
                                  "{", "}", "*", "&", "%", "$", "_", "~", "`", "^", "|", "<", ">", "=", "+", ".\"", ".)"};
-  static const char* kRare[] = {"\r", "3rd", "a1b22c333", "'90s", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
+  static const char* kRare[] = {"\r", "3rd", "a1b22c333", "'90s", "don't", "'ll", "'Ve", "'d", "'M", "'Re", "'lL",
+                                "'sx", "'rex", "''s", ".'s", "'s'", "'r", "'l", "'e", "''", "'", "'s", "'T", "'re", "'LL", "  ", "   ", "\t", "\n", "\r\n", "\x7f",
                                 "\x01", "\xc3\xa9", "\xc5\xbf", "\xe2\x80\x83", "\xc2\xa0", " '", "' ", "\n \n", " \n \n", "\n\n \n", "\n  \n"};
   std::mt19937 rng(20261203);
   for (const char* name : {"llama3", "qwen2"}) {
