@@ -189,8 +189,8 @@ void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_
   static const bool vectorized = llama3_ascii_vectorized();
   uint32_t retry = i;  // where a 64-byte window is worth trying again
   while (i < sc.end) {
-    // 64 bytes of ASCII letters, digits, punctuation, contractions, single spaces and line feeds at once
-    // (llama3_ascii.h); pieces the ordinary way up to past the byte that stopped it.
+    // 64 bytes of ASCII letters, digits, punctuation, contractions, single spaces and line
+    // feeds at once (llama3_ascii.h); pieces the ordinary way up to past the byte that stopped it.
     if (vectorized && i >= retry && sc.end - i >= 65) {
       const uint32_t j = llama3_ascii_pieces(sc.s, i, max_digits, out, &retry);
       if (j != i) {
