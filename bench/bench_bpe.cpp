@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "longctx/text/cpu.h"
 #include "longctx/text/ids_json.h"
 
 #include "longctx/tokenizer/tokenizer.h"
@@ -93,7 +94,7 @@ void ids_json(benchmark::State& state, IdWriter how) {
     }
     return out;
   }();
-  if (how == IdWriter::kVectorized && !longctx::text::write_ids_vectorized()) {
+  if (how == IdWriter::kVectorized && !longctx::text::avx512_text_kernels()) {
     state.SkipWithError("no AVX-512 VBMI2 on this CPU");
     return;
   }

@@ -20,13 +20,11 @@
 namespace longctx::text {
 namespace {
 
-#define LONGCTX_AVX512_IDS __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi,avx512vbmi2,popcnt")))
-
 // x < 10000 in each 32-bit lane → its 4 ASCII digits in that lane, most significant byte first in
 // memory. In 16-bit halves: q = x / 100 and r = x % 100 (5243 / 2^19 is 1/100 closely enough for
 // x < 43699), then each of q, r as tens and ones (6554 / 2^16 for 1/10 below 16389); the tests
 // check every x.
-LONGCTX_AVX512_IDS inline __m512i four_digits(__m512i x) {
+LONGCTX_AVX512_TEXT inline __m512i four_digits(__m512i x) {
   const __m512i q = _mm512_srli_epi16(_mm512_mulhi_epu16(x, _mm512_set1_epi32(5243)), 3);
   const __m512i r = _mm512_sub_epi16(x, _mm512_mullo_epi16(q, _mm512_set1_epi32(100)));
   const __m512i y = _mm512_or_si512(q, _mm512_slli_epi32(r, 16));  // q in the low half, r in the high
@@ -35,7 +33,7 @@ LONGCTX_AVX512_IDS inline __m512i four_digits(__m512i x) {
   return _mm512_add_epi8(_mm512_or_si512(t, _mm512_slli_epi16(u, 8)), _mm512_set1_epi8('0'));
 }
 
-LONGCTX_AVX512_IDS char* write_ids_avx512(char* p, const uint32_t* ids, size_t n) {
+LONGCTX_AVX512_TEXT char* write_ids_avx512(char* p, const uint32_t* ids, size_t n) {
   // Lane pairs (hi digits of id i, lo digits of id i) for ids 0-7 and 8-15.
   const __m512i pair0 = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i pair1 = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
@@ -80,14 +78,10 @@ LONGCTX_AVX512_IDS char* write_ids_avx512(char* p, const uint32_t* ids, size_t n
   return write_ids_scalar(p, ids + i, n - i);
 }
 
-const bool kVectorized = avx512_text_kernels();
-
 }  // namespace
 
 char* write_ids(char* p, const uint32_t* ids, size_t n) {
-  return kVectorized ? write_ids_avx512(p, ids, n) : write_ids_scalar(p, ids, n);
+  return avx512_text_kernels() ? write_ids_avx512(p, ids, n) : write_ids_scalar(p, ids, n);
 }
-
-bool write_ids_vectorized() { return kVectorized; }
 
 }  // namespace longctx::text

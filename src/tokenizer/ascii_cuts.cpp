@@ -15,9 +15,7 @@
 
 namespace longctx::tokenizer {
 
-#define LONGCTX_AVX512_CUTS __attribute__((target("avx512f,avx512bw,avx512vbmi2,popcnt,lzcnt")))
-
-LONGCTX_AVX512_CUTS bool ascii_cuts64(const uint8_t* p, const uint8_t* joins, uint64_t* cuts) {
+LONGCTX_AVX512_TEXT bool ascii_cuts64(const uint8_t* p, const uint8_t* joins, uint64_t* cuts) {
   const __m512i cur = _mm512_loadu_si512(p);
   const __m512i prev = _mm512_loadu_si512(p - 1);
   if (_mm512_movepi8_mask(_mm512_or_si512(cur, prev))) return false;  // a byte >= 0x80
@@ -35,17 +33,13 @@ LONGCTX_AVX512_CUTS bool ascii_cuts64(const uint8_t* p, const uint8_t* joins, ui
 
 // The pieces written 16 at a time (write_spans), against a store pair and a count per cut (a cut
 // every ~5 bytes of English).
-LONGCTX_AVX512_CUTS int ascii_cut_spans(const uint8_t* p, const uint8_t* joins, uint32_t at, uint32_t* start, Span* out) {
+LONGCTX_AVX512_TEXT int ascii_cut_spans(const uint8_t* p, const uint8_t* joins, uint32_t at, uint32_t* start, Span* out) {
   uint64_t m;
   if (!ascii_cuts64(p, joins, &m)) return -1;
   if (!m) return 0;
   const int count = write_spans(m, at, *start, out);
-  *start = at + 63 - static_cast<uint32_t>(_lzcnt_u64(m));
+  *start = at + 63 - static_cast<uint32_t>(__builtin_clzll(m));  // m != 0
   return count;
-}
-
-bool ascii_cuts_vectorized() {
-  return text::avx512_text_kernels();
 }
 
 }  // namespace longctx::tokenizer

@@ -1,4 +1,5 @@
-// The SentencePiece join cut (EncoderState::cut_at_joins) 64 ASCII bytes at a time with AVX-512.
+// The SentencePiece join cut (EncoderState::cut_at_joins) 64 ASCII bytes at a time with AVX-512:
+// call only where text::avx512_text_kernels() (longctx/text/cpu.h) allows.
 #pragma once
 
 #include <cstdint>
@@ -6,9 +7,6 @@
 #include "split_patterns.h"
 
 namespace longctx::tokenizer {
-
-// Whether ascii_cuts64 and ascii_cut_spans may be called (text::avx512_text_kernels()).
-bool ascii_cuts_vectorized();
 
 // For the 64 bytes at p, all ASCII, with p[-1] ASCII too: bit i of the result is set when
 // joins[p[i-1] * 128 + p[i]] is 0, i.e. when the text is cut before p[i]. `joins` is a

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "longctx/text/cpu.h"
 #include "longctx/text/utf8.h"
 #include "longctx/util/error.h"
 #include "longctx/tokenizer/tokenizer.h"
@@ -347,7 +348,7 @@ class EncoderState {
   const TokenizerImpl& t_;
   HotJoins hot_;
   uint8_t ascii_joins_[128 * 128 + 3] = {};  // see the constructor; 3 bytes for ascii_cuts64's reads
-  bool vector_cuts_ = ascii_cuts_vectorized();
+  bool vector_cuts_ = text::avx512_text_kernels();
   bool raw_ascii_joins_ = false;
   static constexpr size_t kCutBlock = 4096;
   std::unique_ptr<Span[]> cuts_;  // cut_at_joins' pieces, written before they are known to end

@@ -50,19 +50,17 @@
 namespace longctx::tokenizer {
 namespace {
 
-#define LONGCTX_AVX512_SPLIT __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,lzcnt,popcnt")))
-
 struct Classes {
   uint64_t letter, digit, punct, space, newline, apostrophe, other;
   uint64_t stmd, rv, e, l;  // letters of the contractions, either case
 };
 
 // Bytes equal to lower-case letter c once bit 5 is set: c and its upper case.
-LONGCTX_AVX512_SPLIT inline uint64_t folded_is(__m512i folded, char c) {
+LONGCTX_AVX512_TEXT inline uint64_t folded_is(__m512i folded, char c) {
   return _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(c));
 }
 
-LONGCTX_AVX512_SPLIT inline Classes classify(__m512i v) {
+LONGCTX_AVX512_TEXT inline Classes classify(__m512i v) {
   const __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
   const uint64_t letter = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(folded, _mm512_set1_epi8('a')), _mm512_set1_epi8(26));
   const uint64_t space = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' '));
@@ -88,7 +86,7 @@ LONGCTX_AVX512_SPLIT inline Classes classify(__m512i v) {
 
 }  // namespace
 
-LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uint32_t max_digits, std::vector<Span>& out,
+LONGCTX_AVX512_TEXT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uint32_t max_digits, std::vector<Span>& out,
                                                   uint32_t* retry) {
   const Classes c = classify(_mm512_loadu_si512(s + i));
   const uint64_t L = c.letter, D = c.digit, S = c.space, N = c.newline, A = c.apostrophe;
@@ -120,7 +118,7 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uin
   // Starts at positions below `sure` are exact: all of them, or those up to two bytes before
   // the first byte outside the alphabet. (The start at 63 needs no byte after the window: only
   // the prefix bit of 63, i.e. the start at 64, would.)
-  const uint32_t first_bad = bad ? static_cast<uint32_t>(_tzcnt_u64(bad)) : 65;
+  const uint32_t first_bad = bad ? static_cast<uint32_t>(__builtin_ctzll(bad)) : 65;
   const uint32_t sure = first_bad >= 1 ? first_bad - 1 : 0;
   // A window starting before the byte after the first bad one would stop at the same byte.
   *retry = first_bad < 64 ? i + first_bad + 1 : i;
@@ -133,11 +131,7 @@ LONGCTX_AVX512_SPLIT uint32_t llama3_ascii_pieces(const char* s, uint32_t i, uin
   out.resize(old + ((_mm_popcnt_u64(m) + 15) & ~15ULL));  // whole groups of 16, trimmed below
   const int count = write_spans(m, i, i, out.data() + old);
   out.resize(old + static_cast<size_t>(count));
-  return i + 63 - static_cast<uint32_t>(_lzcnt_u64(m));
-}
-
-bool llama3_ascii_vectorized() {
-  return text::avx512_text_kernels();
+  return i + 63 - static_cast<uint32_t>(__builtin_clzll(m));  // m != 0
 }
 
 }  // namespace longctx::tokenizer

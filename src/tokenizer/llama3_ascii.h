@@ -9,9 +9,6 @@
 
 namespace longctx::tokenizer {
 
-// Whether llama3_ascii_pieces may be called (text::avx512_text_kernels()).
-bool llama3_ascii_vectorized();
-
 // i is where a piece starts and i + 65 <= end. Appends the pieces of s[i, ...) that the 64 bytes
 // at i (and the byte after them) settle, and returns where the first unsettled one starts (i when
 // none is settled: the caller then takes pieces the ordinary way). *retry: the first position

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "longctx/text/cpu.h"
 #include "split_patterns.h"
 
 namespace longctx::tokenizer {
@@ -16,8 +17,7 @@ namespace longctx::tokenizer {
 // lanes 16 at a time; each piece's begin is the end before it (one lane over), and the two
 // interleave into {begin, end} pairs. Writes whole groups of 16: dst needs room for the count
 // rounded up to 16.
-__attribute__((target("avx512f,avx512bw,avx512vbmi2,popcnt"))) inline int write_spans(uint64_t ends, uint32_t base,
-                                                                                   uint32_t first, Span* dst) {
+LONGCTX_AVX512_TEXT inline int write_spans(uint64_t ends, uint32_t base, uint32_t first, Span* dst) {
   alignas(64) static constexpr uint8_t kIota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
                                                     16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
                                                     32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "llama3_ascii.h"
+#include "longctx/text/cpu.h"
 #include "longctx/text/unicode.h"
 #include "longctx/text/utf8.h"
 
@@ -186,7 +187,7 @@ struct Scanner {
 bool is_ascii_letter(char c) { return static_cast<uint8_t>((c | 0x20) - 'a') < 26; }
 
 void split_llama3(const Scanner& sc, uint32_t i, std::vector<Span>& out, uint32_t max_digits) {
-  static const bool vectorized = llama3_ascii_vectorized();
+  static const bool vectorized = text::avx512_text_kernels();
   uint32_t retry = i;  // where a 64-byte window is worth trying again
   while (i < sc.end) {
     // 64 bytes of ASCII letters, digits, punctuation, contractions, single spaces and line

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "longctx/text/cpu.h"
 #include "longctx/text/ids_json.h"
 #include "tokenizer/ascii_cuts.h"
 #include "tokenizer/piece_cache.h"
@@ -70,7 +71,7 @@ TEST(FastPaths, IdsJsonEqualsToString) {
 // Every id below 10^7, the vectorized kernel's whole domain, in order (each digit count, and each
 // 4-digit half the kernel splits an id into), against std::to_chars.
 TEST(FastPaths, IdsJsonEveryIdBelowTenMillion) {
-  if (!longctx::text::write_ids_vectorized()) GTEST_SKIP() << "no AVX-512 VBMI2: the scalar writer is tested above";
+  if (!longctx::text::avx512_text_kernels()) GTEST_SKIP() << "no AVX-512 VBMI2: the scalar writer is tested above";
   constexpr uint32_t kBlock = 1 << 16;
   std::vector<uint32_t> ids(kBlock);
   std::string got(kBlock * 11 + 64, '\0'), want(kBlock * 8, '\0');
@@ -94,7 +95,7 @@ TEST(FastPaths, IdsJsonEveryIdBelowTenMillion) {
 // byte >= 0x80 at a random place (p[-1] included).
 TEST(FastPaths, AsciiCutsEqualPerByteRule) {
   using longctx::tokenizer::Span;
-  if (!longctx::tokenizer::ascii_cuts_vectorized()) GTEST_SKIP() << "no AVX-512: the per-byte loop runs alone";
+  if (!longctx::text::avx512_text_kernels()) GTEST_SKIP() << "no AVX-512: the per-byte loop runs alone";
   std::mt19937_64 rng(17);
   std::vector<uint8_t> joins(128 * 128 + 3, 0);
   uint8_t window[65];

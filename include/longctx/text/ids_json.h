@@ -94,11 +94,10 @@ inline char* write_ids_scalar(char* p, const uint32_t* ids, size_t n) {
   return p;
 }
 
-// The same with AVX-512 (VBMI2's byte compress), 16 ids a step, where the CPU has it; the scalar
-// writer otherwise. Writes up to 64 bytes past its output: room for 11 bytes an id plus 64.
+// The same with AVX-512 (VBMI2's byte compress), 16 ids a step, where text::avx512_text_kernels()
+// (cpu.h) allows; the scalar writer otherwise. Writes up to 64 bytes past its output: room for 11
+// bytes an id plus 64.
 char* write_ids(char* p, const uint32_t* ids, size_t n);
-// Whether write_ids runs the AVX-512 kernel on this CPU (tests and benchmarks report it).
-bool write_ids_vectorized();
 
 // Appends "[1,2,3]" (no newline).
 inline void append_ids_json(std::string& out, std::span<const uint32_t> ids) {
