@@ -37,14 +37,22 @@ LONGCTX_AVX512_TEXT char* write_ids_avx512(char* p, const uint32_t* ids, size_t 
   // Lane pairs (hi digits of id i, lo digits of id i) for ids 0-7 and 8-15.
   const __m512i pair0 = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i pair1 = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  alignas(64) uint8_t spread0[64], spread1[64], position[64];
-  for (int b = 0; b < 64; ++b) {
-    spread0[b] = static_cast<uint8_t>(4 * (b / 8));  // the low byte of id b/8's 32-bit lane
-    spread1[b] = static_cast<uint8_t>(4 * (b / 8 + 8));
-    position[b] = static_cast<uint8_t>(b % 8);
-  }
-  const __m512i drop_of0 = _mm512_load_si512(spread0), drop_of1 = _mm512_load_si512(spread1);
-  const __m512i byte_position = _mm512_load_si512(position);
+  // Byte b of a group's text belongs to id b / 8 (whose drop count is the low byte of its 32-bit
+  // lane) and is byte b % 8 of that id's 8. Built at compile time, not at every call.
+  struct alignas(64) Tables {
+    uint8_t spread0[64], spread1[64], position[64];
+  };
+  static constexpr Tables kTables = [] {
+    Tables t{};
+    for (int b = 0; b < 64; ++b) {
+      t.spread0[b] = static_cast<uint8_t>(4 * (b / 8));
+      t.spread1[b] = static_cast<uint8_t>(4 * (b / 8 + 8));
+      t.position[b] = static_cast<uint8_t>(b % 8);
+    }
+    return t;
+  }();
+  const __m512i drop_of0 = _mm512_load_si512(kTables.spread0), drop_of1 = _mm512_load_si512(kTables.spread1);
+  const __m512i byte_position = _mm512_load_si512(kTables.position);
   const __m512i comma = _mm512_set1_epi64(static_cast<long long>(uint64_t{','} << 56));
   static constexpr uint32_t kPow10[6] = {10, 100, 1000, 10000, 100000, 1000000};
   size_t i = 0;
