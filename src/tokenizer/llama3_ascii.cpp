@@ -51,7 +51,8 @@ namespace longctx::tokenizer {
 namespace {
 
 struct Classes {
-  uint64_t letter, digit, punct, space, newline, apostrophe, other;
+  uint64_t letter, digit, punct, space, newline, apostrophe;
+  uint64_t other;           // outside the alphabet: controls but LF, DEL, bytes >= 0x80
   uint64_t stmd, rv, e, l;  // letters of the contractions, either case
 };
 
@@ -70,14 +71,13 @@ LONGCTX_AVX512_TEXT inline Classes classify(__m512i v) {
   const uint64_t control =
       (_mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)) & ~newline) | _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8(0x7F));
   const uint64_t apostrophe = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\''));
-  const uint64_t other = control;
   return Classes{letter,
                  digit,
-                 ~(letter | digit | space | newline | apostrophe | other),
+                 ~(letter | digit | space | newline | apostrophe | control),
                  space,
                  newline,
                  apostrophe,
-                 other,
+                 control,
                  folded_is(folded, 's') | folded_is(folded, 't') | folded_is(folded, 'm') | folded_is(folded, 'd'),
                  folded_is(folded, 'r') | folded_is(folded, 'v'),
                  folded_is(folded, 'e'),
