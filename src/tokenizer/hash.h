@@ -305,17 +305,37 @@ inline bool StringTable::view(std::span<const char> bytes, std::span<const uint3
 }
 
 // Byte string → uint32 id over the strings of a StringTable (which must outlive the map; moving
-// the table is fine). A slot holds a 32-bit check hash and where its key lies in the table's
-// bytes: 16 bytes, and one more memory access to compare the key.
+// the table is fine). A slot holds the key's length and its first 8 bytes: a key of up to 8 bytes
+// (most tokens) is compared inside the slot, 16 bytes, with no read of the table's bytes (a second
+// cache miss per lookup, and the vocabulary check of every piece seen for the first time makes one).
 class StringIdMap {
  public:
   static constexpr uint32_t kNone = ~0u;
   struct Slot {
-    uint32_t hash = 0;  // high half of hash_bytes(key)
+    uint64_t head = 0;  // the key's first 8 bytes, zero-padded (head_of)
     uint32_t id = kNone;
-    uint32_t offset = 0;
     uint32_t length = 0;
   };
+
+  // The first 8 bytes of key, zero-padded, as a little-endian integer: what a slot stores.
+  static uint64_t head_of(std::string_view key) {
+    const char* p = key.data();
+    const size_t n = key.size();
+    if (n >= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    if (n >= 4) {  // two loads that overlap where n < 8; the shared bytes agree
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      return lo | static_cast<uint64_t>(hi) << (8 * (n - 4));
+    }
+    if (n == 0) return 0;
+    const auto byte = [p](size_t i) { return static_cast<uint64_t>(static_cast<uint8_t>(p[i])); };
+    return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
+  }
 
   // Maps each non-empty string of keys to its index, the first index where a string repeats.
   // Returns the first index whose string was already there, or kNone.
@@ -323,6 +343,7 @@ class StringIdMap {
     slots_.assign(table_capacity(keys.size()), Slot{});
     mask_ = slots_.size() - 1;
     base_ = keys.base();
+    offsets_ = keys.offsets().data();
     uint32_t repeated = kNone;
     Slot* slots = slots_.mutable_data();
     // In blocks: hash and prefetch a block's slots, then insert them in order (a large table
@@ -339,11 +360,11 @@ class StringIdMap {
       for (uint32_t id = from; id < to; ++id) {
         const std::string_view key = keys[id];
         if (key.empty()) continue;
-        const uint64_t h = hashes[id - from];
+        const uint64_t h = hashes[id - from], head = head_of(key);
         size_t i = h & mask_;
         bool seen = false;
         while (slots[i].id != kNone) {
-          if (matches(slots[i], key, h)) {
+          if (matches(slots[i], key, head)) {
             seen = true;
             break;
           }
@@ -353,8 +374,7 @@ class StringIdMap {
           if (repeated == kNone) repeated = id;
           continue;
         }
-        slots[i] = Slot{static_cast<uint32_t>(h >> 32), id, static_cast<uint32_t>(key.data() - base_),
-                        static_cast<uint32_t>(key.size())};
+        slots[i] = Slot{head, id, static_cast<uint32_t>(key.size())};
       }
     }
     return repeated;
@@ -362,11 +382,12 @@ class StringIdMap {
   uint32_t find(std::string_view key) const { return find(key, hash_bytes(key)); }
   uint32_t find(std::string_view key, uint64_t h) const {
     if (slots_.empty()) return kNone;
+    const uint64_t head = head_of(key);
     size_t i = h & mask_;
     while (true) {
       const Slot& s = slots_[i];
       if (s.id == kNone) return kNone;
-      if (matches(s, key, h)) return s.id;
+      if (matches(s, key, head)) return s.id;
       i = (i + 1) & mask_;
     }
   }
@@ -375,23 +396,28 @@ class StringIdMap {
   }
 
   std::span<const Slot> slots() const { return slots_.span(); }
-  // Uses slots written by slots() for the same keys.
+  // Uses slots written by slots() for the same keys; false if they do not fit them (a slot naming
+  // a key that is not there, or of another length: a lookup would read outside the table).
   bool view(std::span<const Slot> slots, const StringTable& keys) {
     if (!is_power_of_two(slots.size())) return false;
+    for (const Slot& s : slots)
+      if (s.id != kNone && (s.id >= keys.size() || keys[s.id].size() != s.length)) return false;
     slots_.view(slots);
     mask_ = slots.size() - 1;
     base_ = keys.base();
+    offsets_ = keys.offsets().data();
     return true;
   }
 
  private:
-  bool matches(const Slot& s, std::string_view key, uint64_t h) const {
-    return s.hash == static_cast<uint32_t>(h >> 32) && s.length == key.size() &&
-           std::memcmp(base_ + s.offset, key.data(), key.size()) == 0;
+  bool matches(const Slot& s, std::string_view key, uint64_t head) const {
+    return s.length == key.size() && s.head == head &&
+           (key.size() <= 8 || std::memcmp(base_ + offsets_[s.id] + 8, key.data() + 8, key.size() - 8) == 0);
   }
   FlatArray<Slot> slots_;
   size_t mask_ = 0;
   const char* base_ = nullptr;
+  const uint32_t* offsets_ = nullptr;
 };
 
 }  // namespace longctx::tokenizer

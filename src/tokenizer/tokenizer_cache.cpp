@@ -30,7 +30,8 @@ namespace {
 constexpr char kMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', 'C'};
 // Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id changes
 // with any change to the linked code anyway; the version is a second, explicit guard.)
-constexpr uint32_t kFormatVersion = 3;  // 2: the backtracking encoder's tables; 3: one-word Bloom filters
+constexpr uint32_t kFormatVersion = 4;  // 2: the backtracking encoder's tables; 3: one-word Bloom filters;
+                                        // 4: vocabulary slots hold the key's first 8 bytes
 constexpr size_t kAlign = 64;
 
 // The sizes the raw arrays depend on, and the byte order.

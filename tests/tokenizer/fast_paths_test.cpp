@@ -2,7 +2,8 @@
 // (replace_byte) against replace_byte_reference, the JSON id writer against std::to_string, and
 // the piece cache's in-place growth against a hash map. The oracle tests cover them through real
 // tokenizers; these reach the edges (8-byte boundaries, empty and multi-byte replacements, every
-// digit count, entries wrapped around a doubling table's end) directly.
+// digit count, entries wrapped around a doubling table's end) directly. Also the vocabulary map's
+// in-slot key heads (StringIdMap) against a hash map, on keys that share heads and lengths.
 #include <gtest/gtest.h>
 
 #include <charconv>
@@ -14,6 +15,7 @@
 #include "longctx/text/cpu.h"
 #include "longctx/text/ids_json.h"
 #include "tokenizer/ascii_cuts.h"
+#include "tokenizer/hash.h"
 #include "tokenizer/piece_cache.h"
 #include "tokenizer/replace.h"
 
@@ -143,6 +145,77 @@ TEST(FastPaths, AsciiCutsEqualPerByteRule) {
 // every key must be found with its ids after the in-place doublings (4K to 2^19 slots); past
 // that the cache clears when full, so a key may be missing but never answered wrongly, and one
 // just inserted is always found.
+TEST(FastPaths, StringIdMapEqualsMap) {
+  using longctx::tokenizer::StringIdMap;
+  using longctx::tokenizer::StringTable;
+  std::mt19937_64 rng(29);
+  // Keys of every length up to 20, many sharing their first 8 bytes and length (they differ only
+  // past the head, where the map reads the table), some repeated (build reports the first repeat).
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6000; ++i) {
+    std::string k(rng() % 21, '\0');
+    for (auto& c : k) c = static_cast<char>(rng() % 3 ? 'a' + rng() % 3 : rng() % 256);
+    keys.push_back(k);
+  }
+  for (int i = 0; i < 2000; ++i) {
+    std::string k = keys[rng() % keys.size()];
+    if (k.size() > 8 && rng() % 2) k[8 + rng() % (k.size() - 8)] ^= 1;  // same head, same length
+    keys.push_back(k);
+  }
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  const StringTable table(views);
+  StringIdMap map;
+  const uint32_t repeated = map.build(table);
+  std::unordered_map<std::string, uint32_t> want;
+  uint32_t want_repeated = StringIdMap::kNone;
+  for (uint32_t id = 0; id < keys.size(); ++id) {
+    if (keys[id].empty()) continue;
+    if (!want.emplace(keys[id], id).second && want_repeated == StringIdMap::kNone) want_repeated = id;
+  }
+  EXPECT_EQ(repeated, want_repeated);
+  for (const std::string& k : keys) {
+    const auto it = want.find(k);
+    EXPECT_EQ(map.find(k), it == want.end() ? StringIdMap::kNone : it->second) << "key of " << k.size() << " bytes";
+    // A key that is not there: one byte changed, or one byte longer or shorter.
+    for (std::string other : {k + "x", k.empty() ? std::string("y") : k.substr(0, k.size() - 1),
+                              k.empty() ? std::string("z") : std::string(k).replace(rng() % k.size(), 1, "\x01")}) {
+      const auto found = want.find(other);
+      EXPECT_EQ(map.find(other), found == want.end() ? StringIdMap::kNone : found->second);
+    }
+  }
+  // Small maps of keys that all share length and head, so that probes run through one another's
+  // slots: only the bytes past the head tell them apart.
+  for (int trial = 0; trial < 500; ++trial) {
+    const size_t len = 9 + rng() % 12;
+    std::string head(8, '\0');
+    for (auto& c : head) c = static_cast<char>(rng() % 256);
+    std::vector<std::string> same;
+    for (int i = 0; i < 6; ++i) {
+      std::string k = head;
+      while (k.size() < len) k.push_back(static_cast<char>('a' + rng() % 2));
+      same.push_back(k);
+    }
+    const std::vector<std::string_view> present(same.begin(), same.begin() + 3);
+    const StringTable small_table(present);
+    StringIdMap small;
+    small.build(small_table);
+    for (const std::string& k : same) {
+      uint32_t id = StringIdMap::kNone;
+      for (uint32_t j = 0; j < present.size() && id == StringIdMap::kNone; ++j)
+        if (present[j] == k) id = j;
+      ASSERT_EQ(small.find(k), id) << "trial " << trial << ", a key of " << len << " bytes";
+    }
+  }
+  // head_of is the zero-padded little-endian first 8 bytes, at every length.
+  for (size_t n = 0; n <= 12; ++n) {
+    std::string k(n, '\0');
+    for (auto& c : k) c = static_cast<char>(rng() % 256);
+    uint64_t v = 0;
+    for (size_t i = 0; i < std::min<size_t>(n, 8); ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(k[i])) << (8 * i);
+    EXPECT_EQ(StringIdMap::head_of(k), v) << n << " bytes";
+  }
+}
+
 TEST(FastPaths, PieceCacheEqualsMap) {
   using longctx::tokenizer::PieceCache;
   std::mt19937_64 rng(13);
