@@ -37,8 +37,10 @@ def mb_per_s(exe, tok):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    print(f"{args.input}, one thread, {args.reps} alternations; MB/s medians (min-max)")
-    print(f"{'tokenizer':11} {'old':>20} {'new':>20} {'new/old':>8}")
+    print(f"{args.input}, one thread, {args.reps} alternations; MB/s medians (min-max); new/old: the ratio of "
+          f"the medians, and the median of the ratios within each alternation (the machine's speed drifts in "
+          f"phases longer than one alternation, which the second discounts)")
+    print(f"{'tokenizer':11} {'old':>20} {'new':>20} {'new/old':>8} {'paired':>7}")
     for family in args.families.split(","):
         runs = {}
         for name, build in (("old", args.old), ("new", args.new)):
@@ -52,4 +54,5 @@ with tempfile.TemporaryDirectory() as tmp:
                 got.append(mb_per_s(exe, tok))
         o, n = runs["old"][2], runs["new"][2]
         print(f"{family:11} {statistics.median(o):8.1f} ({min(o):.1f}-{max(o):.1f}) {statistics.median(n):8.1f} "
-              f"({min(n):.1f}-{max(n):.1f}) {statistics.median(n) / statistics.median(o):7.3f}x")
+              f"({min(n):.1f}-{max(n):.1f}) {statistics.median(n) / statistics.median(o):7.3f}x "
+              f"{statistics.median(b / a for a, b in zip(o, n)):6.3f}x")
