@@ -51,6 +51,7 @@ BpeModel::BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOp
     if (options_.byte_level ? byte_ids_[b] == StringIdMap::kNone : fallback_ids_[b] == StringIdMap::kNone)
       backtrack_usable_ = false;
   }
+  build_byte_pairs();
   if (backtrack_usable_ && !options_.byte_level) {
     std::vector<uint8_t> barrier(token_bytes_.size(), 0);
     for (int b = 0; b < 256; ++b) barrier[fallback_ids_[b]] = 1;
@@ -58,6 +59,25 @@ BpeModel::BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOp
     for (const MergeRule& m : rules_)
       if (barrier[m.left] || barrier[m.right]) backtrack_usable_ = false;
   }
+}
+
+void BpeModel::build_byte_pairs() {
+  if (!options_.byte_level) return;
+  for (int b = 0; b < 256; ++b)
+    if (byte_ids_[b] == StringIdMap::kNone) return;  // then symbols are not one per byte
+  // The byte whose symbol each id is, for the ids that are one (the merge list names ids).
+  std::vector<int16_t> byte_of(token_bytes_.size(), -1);
+  for (int b = 0; b < 256; ++b)
+    if (byte_ids_[b] != StringIdMap::kNone) byte_of[byte_ids_[b]] = static_cast<int16_t>(b);
+  std::vector<MergeValue> table(size_t{1} << 16, MergeValue{kNoRank, 0});
+  for (uint32_t rank = 0; rank < rules_.size(); ++rank) {
+    const MergeRule& r = rules_[rank];
+    const int x = byte_of[r.left], y = byte_of[r.right];
+    if (x < 0 || y < 0) continue;
+    MergeValue& v = table[x << 8 | y];
+    if (v.rank == kNoRank) v = MergeValue{rank, r.result};  // the first rank of a repeated merge, as merges_
+  }
+  byte_pairs_.adopt(std::move(table));
 }
 
 BpeModel::BpeModel() = default;
@@ -147,7 +167,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, Bp
   }
   initial_symbols(word, s.symbols);
   if (s.symbols.size() <= kLinearMergeMax) {
-    merge_linear(s, out);
+    merge_linear(word, s, out);
   } else {
     merge_heap(s.symbols, s, out);
   }
@@ -190,7 +210,7 @@ void BpeModel::lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t coun
 
 // Linear scan: keep the rank of every adjacent pair; repeatedly merge the lowest (leftmost on ties)
 // and recompute only the two pairs that changed. O(n^2) but n is small and everything is in cache.
-void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
+void BpeModel::merge_linear(std::string_view word, BpeScratch& s, std::vector<uint32_t>& out) const {
   std::vector<uint32_t>& sym = s.symbols;
   size_t n = sym.size();
   if (n > 1) {
@@ -203,7 +223,16 @@ void BpeModel::merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const {
       for (uint32_t i = 0; i < kLinearMergeMax; ++i) a[i] = i;
       return a;
     }();
-    lookup_pairs(sym.data(), kIota.data(), n - 1, rank, result, s.pairs);
+    if (!byte_pairs_.empty()) {  // byte-level: symbol i is byte i of the word
+      const auto* w = reinterpret_cast<const uint8_t*>(word.data());
+      for (size_t i = 0; i + 1 < n; ++i) {
+        const MergeValue v = byte_pairs_[w[i] << 8 | w[i + 1]];
+        rank[i] = v.rank;
+        result[i] = v.result;
+      }
+    } else {
+      lookup_pairs(sym.data(), kIota.data(), n - 1, rank, result, s.pairs);
+    }
     while (n > 1) {
       size_t best = 0;
       for (size_t i = 1; i + 1 < n; ++i)

@@ -123,7 +123,8 @@ class BpeModel {
   // thread is building them (the caller then uses the heap, which gives the same result).
   const BpeBacktrack* backtrack() const;
   void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
-  void merge_linear(BpeScratch& s, std::vector<uint32_t>& out) const;
+  void build_byte_pairs();
+  void merge_linear(std::string_view word, BpeScratch& s, std::vector<uint32_t>& out) const;
   void lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t count, uint32_t* rank, uint32_t* result,
                     PairCache& cache) const;
   void merge_heap(std::vector<uint32_t>& symbols, BpeScratch& s, std::vector<uint32_t>& out) const;
@@ -137,6 +138,10 @@ class BpeModel {
   BloomFilter token_filter_;
   BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2
   BpeOptions options_;
+  // Byte-level models: the merge of every two bytes' symbols, indexed by (first byte << 8 | second
+  // byte): the first lookups of every word BPE encodes (one per adjacent pair of its bytes) read a
+  // 512 KB table with no hash, no probe and no miss to the merge table. Empty otherwise.
+  FlatArray<MergeValue> byte_pairs_;
   uint32_t byte_ids_[256] = {};      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256] = {};  // id of "<0xXX>" for each byte, or kNone
   bool backtrack_usable_ = false;
