@@ -51,7 +51,7 @@ BpeModel::BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOp
     if (options_.byte_level ? byte_ids_[b] == StringIdMap::kNone : fallback_ids_[b] == StringIdMap::kNone)
       backtrack_usable_ = false;
   }
-  build_byte_pairs();
+  build_symbol_pairs();
   if (backtrack_usable_ && !options_.byte_level) {
     std::vector<uint8_t> barrier(token_bytes_.size(), 0);
     for (int b = 0; b < 256; ++b) barrier[fallback_ids_[b]] = 1;
@@ -61,23 +61,32 @@ BpeModel::BpeModel(StringTable token_bytes, std::vector<MergeRule> merges, BpeOp
   }
 }
 
-void BpeModel::build_byte_pairs() {
-  if (!options_.byte_level) return;
-  for (int b = 0; b < 256; ++b)
-    if (byte_ids_[b] == StringIdMap::kNone) return;  // then symbols are not one per byte
-  // The byte whose symbol each id is, for the ids that are one (the merge list names ids).
-  std::vector<int16_t> byte_of(token_bytes_.size(), -1);
-  for (int b = 0; b < 256; ++b)
-    if (byte_ids_[b] != StringIdMap::kNone) byte_of[byte_ids_[b]] = static_cast<int16_t>(b);
+void BpeModel::build_symbol_pairs() {
+  // The symbols with a small index: byte-level, every byte's (all 256 must be there, or symbols
+  // are not one per byte); otherwise each ASCII character's and "▁"'s, where they are tokens.
+  uint32_t ids[256];
+  int count = 0;
+  if (options_.byte_level) {
+    for (int b = 0; b < 256; ++b) {
+      if (byte_ids_[b] == StringIdMap::kNone) return;
+      ids[count++] = byte_ids_[b];
+    }
+  } else {
+    for (int b = 0; b < 128; ++b) ids[count++] = byte_ids_[b];
+    ids[count++] = vocab_.find(kMetaspace);
+  }
+  std::vector<int16_t> small_of(token_bytes_.size(), -1);  // the merge list names ids
+  for (int k = 0; k < count; ++k)
+    if (ids[k] != StringIdMap::kNone) small_of[ids[k]] = static_cast<int16_t>(k);
   std::vector<MergeValue> table(size_t{1} << 16, MergeValue{kNoRank, 0});
   for (uint32_t rank = 0; rank < rules_.size(); ++rank) {
     const MergeRule& r = rules_[rank];
-    const int x = byte_of[r.left], y = byte_of[r.right];
+    const int x = small_of[r.left], y = small_of[r.right];
     if (x < 0 || y < 0) continue;
     MergeValue& v = table[x << 8 | y];
     if (v.rank == kNoRank) v = MergeValue{rank, r.result};  // the first rank of a repeated merge, as merges_
   }
-  byte_pairs_.adopt(std::move(table));
+  symbol_pairs_.adopt(std::move(table));
 }
 
 BpeModel::BpeModel() = default;
@@ -115,8 +124,10 @@ void BpeModel::encode_word_backtrack(std::string_view word, std::vector<uint32_t
   if (p > run) bt.encode(std::string_view(run, p - run), out, scratch);
 }
 
-void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const {
+void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& symbols,
+                               std::vector<uint8_t>* small) const {
   symbols.clear();
+  if (small) small->clear();
   const char* p = word.data();
   const char* end = p + word.size();
   bool pending_unk = false;  // the last symbol is an <unk> that fuse_unk may extend
@@ -132,6 +143,10 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& sym
     }
     if (id != StringIdMap::kNone) {
       symbols.push_back(id);
+      if (small) {
+        const bool metaspace = len == 3 && std::string_view(p, 3) == kMetaspace;
+        small->push_back(len == 1 ? static_cast<uint8_t>(*p) : metaspace ? 128 : kNoSmall);
+      }
       pending_unk = false;
     } else {
       bool all_bytes = options_.byte_fallback;
@@ -139,9 +154,13 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<uint32_t>& sym
         all_bytes = fallback_ids_[static_cast<uint8_t>(p[k])] != StringIdMap::kNone;
       if (all_bytes) {
         for (int k = 0; k < len; ++k) symbols.push_back(fallback_ids_[static_cast<uint8_t>(p[k])]);
+        if (small) small->insert(small->end(), len, kNoSmall);
         pending_unk = false;
       } else if (options_.unk_id != StringIdMap::kNone) {
-        if (!(pending_unk && options_.fuse_unk)) symbols.push_back(options_.unk_id);
+        if (!(pending_unk && options_.fuse_unk)) {
+          symbols.push_back(options_.unk_id);
+          if (small) small->push_back(kNoSmall);
+        }
         pending_unk = true;
       }
       // No <unk> configured: HF drops the character; so do we.
@@ -165,7 +184,8 @@ void BpeModel::encode_word(std::string_view word, std::vector<uint32_t>& out, Bp
     encode_word_backtrack(word, out, s);
     return;
   }
-  initial_symbols(word, s.symbols);
+  const bool small = !symbol_pairs_.empty() && !options_.byte_level;
+  initial_symbols(word, s.symbols, small ? &s.small : nullptr);
   if (s.symbols.size() <= kLinearMergeMax) {
     merge_linear(word, s, out);
   } else {
@@ -223,15 +243,29 @@ void BpeModel::merge_linear(std::string_view word, BpeScratch& s, std::vector<ui
       for (uint32_t i = 0; i < kLinearMergeMax; ++i) a[i] = i;
       return a;
     }();
-    if (!byte_pairs_.empty()) {  // byte-level: symbol i is byte i of the word
+    if (symbol_pairs_.empty()) {
+      lookup_pairs(sym.data(), kIota.data(), n - 1, rank, result, s.pairs);
+    } else if (options_.byte_level) {  // symbol i is byte i of the word, its small index
       const auto* w = reinterpret_cast<const uint8_t*>(word.data());
       for (size_t i = 0; i + 1 < n; ++i) {
-        const MergeValue v = byte_pairs_[w[i] << 8 | w[i + 1]];
+        const MergeValue v = symbol_pairs_[w[i] << 8 | w[i + 1]];
         rank[i] = v.rank;
         result[i] = v.result;
       }
-    } else {
-      lookup_pairs(sym.data(), kIota.data(), n - 1, rank, result, s.pairs);
+    } else {  // pairs of two small symbols from the table, the others (rare) looked up
+      const uint8_t* small = s.small.data();
+      uint32_t other[kLinearMergeMax];
+      size_t others = 0;
+      for (size_t i = 0; i + 1 < n; ++i) {
+        if (small[i] == kNoSmall || small[i + 1] == kNoSmall) {
+          other[others++] = static_cast<uint32_t>(i);
+          continue;
+        }
+        const MergeValue v = symbol_pairs_[small[i] << 8 | small[i + 1]];
+        rank[i] = v.rank;
+        result[i] = v.result;
+      }
+      if (others) lookup_pairs(sym.data(), other, others, rank, result, s.pairs);
     }
     while (n > 1) {
       size_t best = 0;

@@ -40,6 +40,7 @@ struct BpeScratch {
   std::vector<uint32_t> symbols;
   std::vector<uint32_t> ranks;
   std::vector<uint32_t> results;
+  std::vector<uint8_t> small;  // small index of each symbol (BpeModel::symbol_pairs_)
   std::vector<int32_t> prev, next;
   std::vector<uint64_t> heap;
   // Backtracking encoder: its stack, dead positions, and a direct-mapped memo of pair checks.
@@ -122,8 +123,9 @@ class BpeModel {
   // The backtracking tables, built by the first thread that needs them; nullptr while another
   // thread is building them (the caller then uses the heap, which gives the same result).
   const BpeBacktrack* backtrack() const;
-  void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols) const;
-  void build_byte_pairs();
+  // The word's initial symbols; with `small`, also each one's small index (symbol_pairs_) or kNoSmall.
+  void initial_symbols(std::string_view word, std::vector<uint32_t>& symbols, std::vector<uint8_t>* small = nullptr) const;
+  void build_symbol_pairs();
   void merge_linear(std::string_view word, BpeScratch& s, std::vector<uint32_t>& out) const;
   void lookup_pairs(const uint32_t* sym, const uint32_t* at, size_t count, uint32_t* rank, uint32_t* result,
                     PairCache& cache) const;
@@ -138,10 +140,14 @@ class BpeModel {
   BloomFilter token_filter_;
   BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2
   BpeOptions options_;
-  // Byte-level models: the merge of every two bytes' symbols, indexed by (first byte << 8 | second
-  // byte): the first lookups of every word BPE encodes (one per adjacent pair of its bytes) read a
-  // 512 KB table with no hash, no probe and no miss to the merge table. Empty otherwise.
-  FlatArray<MergeValue> byte_pairs_;
+  // The merge of every two "small" symbols, indexed by (first's index << 8 | second's): the first
+  // lookups of every word BPE encodes (one per adjacent pair of its symbols) read this 512 KB
+  // table, with no hash, no probe and no miss to the merge table. Small symbols: byte-level, each
+  // byte's (index = the byte); otherwise each ASCII character's (index = the byte) and "▁"'s
+  // (index 128). Empty for a byte-level vocabulary that lacks a byte.
+  FlatArray<MergeValue> symbol_pairs_;
+  static constexpr uint8_t kNoSmall = 255;  // initial_symbols: a symbol with no small index
+  static constexpr std::string_view kMetaspace = "\xE2\x96\x81";
   uint32_t byte_ids_[256] = {};      // byte-level: id of each byte; otherwise id of each ASCII character
   uint32_t fallback_ids_[256] = {};  // id of "<0xXX>" for each byte, or kNone
   bool backtrack_usable_ = false;

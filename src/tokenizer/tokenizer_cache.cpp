@@ -31,7 +31,7 @@ constexpr char kMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', 'C'};
 // Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id changes
 // with any change to the linked code anyway; the version is a second, explicit guard.)
 constexpr uint32_t kFormatVersion = 5;  // 2: the backtracking encoder's tables; 3: one-word Bloom filters;
-                                        // 4: vocabulary slots hold the key's first 8 bytes; 5: byte pairs
+                                        // 4: vocabulary slots hold the key's first 8 bytes; 5: symbol pairs
 constexpr size_t kAlign = 64;
 
 // The sizes the raw arrays depend on, and the byte order.
@@ -144,7 +144,7 @@ enum Section : uint32_t {
   kBtNodes,
   kBtDense,
   kBtEdge,
-  kBytePairs,  // BpeModel::byte_pairs_, empty for models that are not byte-level
+  kSymbolPairs,  // BpeModel::symbol_pairs_
   kSectionCount
 };
 
@@ -255,7 +255,7 @@ struct CacheCodec {
     p[kRules] = bytes_of(m.rules_.span());
     p[kTokenFilter] = bytes_of(m.token_filter_.words());
     p[kMergeFilter] = bytes_of(m.merge_filter_.words());
-    p[kBytePairs] = bytes_of(m.byte_pairs_.span());
+    p[kSymbolPairs] = bytes_of(m.symbol_pairs_.span());
     p[kJoinAscii] = bytes_of(std::span<const uint64_t>(t.joins.ascii_));
     p[kJoinPairs] = bytes_of(t.joins.pairs_.slots());
     if (const BpeBacktrack* bt = m.backtrack_ready_.load(std::memory_order_acquire)) {
@@ -326,13 +326,12 @@ struct CacheCodec {
     std::span<const uint64_t> words;
     if (!typed(p[kTokenFilter], words) || !m->token_filter_.view(words)) return false;
     if (!typed(p[kMergeFilter], words) || !m->merge_filter_.view(words)) return false;
-    std::span<const MergeValue> byte_pairs;
-    if (!typed(p[kBytePairs], byte_pairs) || (byte_pairs.size() != 0 && byte_pairs.size() != (size_t{1} << 16)) ||
-        (byte_pairs.size() != 0 && !s.byte_level))
+    std::span<const MergeValue> symbol_pairs;
+    if (!typed(p[kSymbolPairs], symbol_pairs) || (symbol_pairs.size() != 0 && symbol_pairs.size() != (size_t{1} << 16)))
       return false;
-    for (const MergeValue& v : byte_pairs)
+    for (const MergeValue& v : symbol_pairs)
       if (v.rank != BpeModel::kNoRank && (v.rank >= s.merge_count || v.result >= n)) return false;
-    m->byte_pairs_.view(byte_pairs);
+    m->symbol_pairs_.view(symbol_pairs);
     if (s.backtrack_usable && !p[kBtNodes].empty()) {
       BpeBacktrack::Arrays a;
       if (!typed(p[kBtRank], a.rank) || !typed(p[kBtLeft], a.left) || !typed(p[kBtRight], a.right) ||
