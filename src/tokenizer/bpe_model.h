@@ -137,7 +137,7 @@ class BpeModel {
   FlatArray<MergeRule> rules_;
   size_t merge_count_ = 0;
   size_t max_token_bytes_ = 0;  // no word longer than this is a token (ignore_merges shortcut)
-  BloomFilter token_filter_;
+  TokenFilter token_filter_;  // in front of the vocabulary (ignore_merges models)
   BloomFilter merge_filter_;  // most pairs asked about have no merge: answered from L2
   BpeOptions options_;
   // The merge of every two "small" symbols, indexed by (first's index << 8 | second's): the first

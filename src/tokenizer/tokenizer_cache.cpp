@@ -30,15 +30,17 @@ namespace {
 constexpr char kMagic[8] = {'L', 'C', 'T', 'X', 'T', 'O', 'K', 'C'};
 // Bump when what is stored, or what build_tokenizer makes of it, changes. (The build id changes
 // with any change to the linked code anyway; the version is a second, explicit guard.)
-constexpr uint32_t kFormatVersion = 5;  // 2: the backtracking encoder's tables; 3: one-word Bloom filters;
-                                        // 4: vocabulary slots hold the key's first 8 bytes; 5: symbol pairs
+constexpr uint32_t kFormatVersion = 6;  // 2: the backtracking encoder's tables; 3: one-word Bloom filters;
+                                        // 4: vocabulary slots hold the key's first 8 bytes; 5: symbol pairs;
+                                        // 6: a token filter of 2^20 bits
 constexpr size_t kAlign = 64;
 
 // The sizes the raw arrays depend on, and the byte order.
 uint64_t layout_signature() {
   uint64_t h = 0x0102030405060708ULL;  // stored as-is: differs in the other byte order
   for (const uint64_t v : {sizeof(StringIdMap::Slot), sizeof(FlatMap64<BpeModel::Merge>::Slot), sizeof(MergeRule),
-                           uint64_t{BloomFilter::kWords}, sizeof(uint64_t) * 256})
+                           uint64_t{BloomFilter::kWords}, uint64_t{TokenFilter::kWords},
+                           sizeof(uint64_t) * 256})
     h = mix64(h ^ v);
   return h;
 }
