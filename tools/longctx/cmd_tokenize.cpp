@@ -4,12 +4,11 @@
 
 #include "commands.h"
 #include "io.h"
-#include "longctx/corpus/json_document.h"
-#include "longctx/text/ids_json.h"
 #include "longctx/tokenizer/tokenizer.h"
 #include "longctx/util/file.h"
 #include "longctx/util/line_pipeline.h"
 #include "progress.h"
+#include "tokenize_lines.h"
 
 namespace longctx::cli {
 namespace {
@@ -26,36 +25,12 @@ struct TokenizeArgs {
   bool quiet = false;
 };
 
-class TokenizeLines : public LineProcessor {
- public:
-  TokenizeLines(const tokenizer::Tokenizer& tok, const TokenizeArgs& a, const std::string& name,
-                std::atomic<uint64_t>& tokens)
-      : enc_(tok), name_(name), tokens_(tokens), parser_(a.field, {corpus::DomainSource::kConstant, ""}, true) {
-    opt_.add_special_tokens = !a.no_bos;
-    opt_.parse_special = a.parse_special;
-  }
-  ~TokenizeLines() override { tokens_ += local_tokens_; }
-
-  void process(std::string_view line, uint64_t line_no, std::string& out) override {
-    const corpus::ParsedLine r = parser_.parse(line);
-    if (!r.ok) throw Error(name_ + ":" + std::to_string(line_no) + ": " + r.detail);
-    const std::string_view text = r.text;
-    ids_.clear();
-    enc_.encode(text, opt_, ids_);
-    local_tokens_ += ids_.size();
-    text::append_ids_json(out, ids_);
-    out += '\n';
-  }
-
- private:
-  tokenizer::Encoder enc_;
-  const std::string& name_;
-  std::atomic<uint64_t>& tokens_;
-  uint64_t local_tokens_ = 0;
-  tokenizer::EncodeOptions opt_;
-  corpus::JsonDocumentParser parser_;  // the text field only: no domain
-  std::vector<uint32_t> ids_;
-};
+tokenizer::EncodeOptions encode_options(const TokenizeArgs& a) {
+  tokenizer::EncodeOptions opt;
+  opt.add_special_tokens = !a.no_bos;
+  opt.parse_special = a.parse_special;
+  return opt;
+}
 
 int run(const TokenizeArgs& a) {
   const auto tok = tokenizer::Tokenizer::load(a.tokenizer);
@@ -66,7 +41,7 @@ int run(const TokenizeArgs& a) {
   const int threads = thread_count(a.threads);
   const auto stats = run_line_pipeline(
       reader_for(*in), in->name(), threads,
-      [&] { return std::make_unique<TokenizeLines>(*tok, a, in->name(), tokens); },
+      [&] { return std::make_unique<TokenizeLines>(*tok, a.field, encode_options(a), in->name(), tokens); },
       [&](std::string_view chunk) { out.write(chunk); }, [&](uint64_t b, uint64_t) { progress.bytes(b); });
   out.commit();
   if (!a.quiet)
