@@ -8,8 +8,12 @@ JOBS ?= $(shell nproc)
 setup:
 	@bash scripts/setup.sh
 
+# The tokenize path is built profile-guided (scripts/pgo_profile.sh; LONGCTX_PGO=0: without).
+PGO_PROFILE = $(if $(filter 0,$(LONGCTX_PGO)),,$(abspath $(BUILD))/pgo/profile)
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@LONGCTX_PGO=$(LONGCTX_PGO) JOBS=$(JOBS) bash scripts/pgo_profile.sh $(BUILD)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DLONGCTX_PGO_USE=$$([ -n "$(PGO_PROFILE)" ] && [ -f "$(PGO_PROFILE)/stamp" ] && echo "$(PGO_PROFILE)") >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on the default sample corpus.
