@@ -58,7 +58,7 @@ echo "pgo: training on $(du -h "$PGO/train.jsonl" | cut -f1) of text with $(ls d
 # Twice: the first run writes this build's tokenizer load caches (and counts loads from JSON), the
 # second, counted, loads from them as runs after the first do. Without address randomisation
 # where the kernel allows it: the profile also records pointer alignments (GCC's "ior"
-# counters), and fixed addresses make it the same file every time.
+# counters), and fixed addresses make those the same every time.
 norandom=()
 setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
 for _pass in warm counted; do
