@@ -2,7 +2,10 @@
 """Two builds of `longctx tokenize` on the same input, one thread, alternating in one run: medians
 of MB/s (the throughput `tokenize` reports, tokenizer load excluded) and the ratio NEW / OLD. For
 a change to the encoder or the pipeline: build the commit before it in another folder (as
-bench/compare_builds.py says) and compare. The machine is shared and drifts, so the builds
+bench/compare_builds.py says) and compare. Build both the same way: `make build` (in each
+worktree) makes the tokenize path profile-guided, a plain `cmake` build does not, and that
+alone moves LLaMA-3 by 2-4% (README, "Speed", eighth session); `LONGCTX_PGO=0 make build` for
+both compares without profiles. The machine is shared and drifts, so the builds
 alternate and only medians and their ratio are meant to be read.
 
   /usr/bin/python3 bench/tokenize_ab.py OLD_BUILD NEW_BUILD [--families llama2,llama3] [--reps 9]
