@@ -55,15 +55,15 @@ with open(sys.argv[1], "w") as out:
             break
 PY
 echo "pgo: training on $(du -h "$PGO/train.jsonl" | cut -f1) of text with $(ls data/tokenizers | wc -l) tokenizers"
-# Twice: the first run writes this build's tokenizer load caches (and counts loads from JSON), the
-# second, counted, loads from them as runs after the first do. Without address randomisation
-# where the kernel allows it: the profile also records pointer alignments (GCC's "ior"
-# counters), and fixed addresses make those the same every time.
+# First only the loads, over no text: they write this build's tokenizer load caches. Then the
+# counted run, which loads from them as every run after the first does. Without address
+# randomisation where the kernel allows it: the profile also records pointer alignments (GCC's
+# "ior" counters), and fixed addresses make those the same every time.
 norandom=()
 setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
-for _pass in warm counted; do
+for text in /dev/null "$PGO/train.jsonl"; do
   rm -rf "$PROFILE"
-  "${norandom[@]}" "$PGO/longctx_pgo_train" "$PGO/train.jsonl" data/tokenizers/*/tokenizer.json >>"$LOG" 2>&1 ||
+  "${norandom[@]}" "$PGO/longctx_pgo_train" "$text" data/tokenizers/*/tokenizer.json >>"$LOG" 2>&1 ||
     fail "the training run failed"
 done
 echo "$stamp" > "$PROFILE/stamp"

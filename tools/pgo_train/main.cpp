@@ -10,8 +10,8 @@
 #include <exception>
 #include <memory>
 
+#include "../longctx/io.h"
 #include "../longctx/tokenize_lines.h"
-#include "longctx/corpus/byte_source.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       const auto in = longctx::corpus::open_source(argv[1]);
       std::atomic<uint64_t> tokens{0};
       longctx::run_line_pipeline(
-          [&](char* buf, size_t n) { return in->read(buf, n); }, in->name(), 1,
+          longctx::cli::reader_for(*in), in->name(), 1,
           [&] {
             return std::make_unique<longctx::cli::TokenizeLines>(*tok, "text", longctx::tokenizer::EncodeOptions{},
                                                                  in->name(), tokens);
